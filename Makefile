@@ -1,0 +1,134 @@
+# wspush build. One Makefile, no generator. Layers are folders; each folder is a static library.
+#
+#   make            build everything into build/
+#   make run        install missing Debian packages, build, start build/wspush on :1234
+#   make test       build, run unit tests, short fuzz runs and end-to-end tests
+#   make asan       the unit and end-to-end tests under AddressSanitizer + UBSan (build-asan/)
+#   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 60)
+#   make bench      microbenchmarks and the end-to-end comparison (BENCH_QUICK=1 for a short run)
+
+BUILD    ?= build
+CXX      ?= g++
+OPT      ?= -O2
+SANITIZE ?=
+CXXFLAGS ?=
+CXXFLAGS += -std=c++20 $(OPT) -g -Wall -Wextra -I. -pthread -MMD -MP $(SANITIZE)
+LDFLAGS  += -pthread $(SANITIZE)
+FUZZ_SECONDS ?= 60
+FUZZ_SHORT   ?= 12
+
+codec_src    := $(wildcard codec/*.cpp)
+registry_src := $(wildcard registry/*.cpp)
+engine_src   := $(wildcard engine/*.cpp)
+server_src   := $(filter-out server/main.cpp,$(wildcard server/*.cpp))
+wsload_src   := $(wildcard tools/wsload/*.cpp)
+
+obj = $(patsubst %.cpp,$(BUILD)/obj/%.o,$(1))
+
+LIBCODEC    := $(BUILD)/libcodec.a
+LIBREGISTRY := $(BUILD)/libregistry.a
+LIBENGINE   := $(BUILD)/libengine.a
+LIBSERVER   := $(BUILD)/libserver.a
+
+CODEC_LIBS    := -lssl -lcrypto
+REGISTRY_LIBS := -lxxhash
+
+test_codec_src    := $(wildcard tests/codec/*.cpp)
+test_registry_src := $(wildcard tests/registry/*.cpp)
+test_engine_src   := $(wildcard tests/engine/*.cpp)
+test_server_src   := $(wildcard tests/server/*.cpp)
+
+UNIT_TESTS := $(if $(test_codec_src),$(BUILD)/test_codec) \
+              $(if $(test_registry_src),$(BUILD)/test_registry) \
+              $(if $(test_engine_src),$(BUILD)/test_engine) \
+              $(if $(test_server_src),$(BUILD)/test_server)
+
+PROGRAMS := $(BUILD)/wspush $(if $(wsload_src),$(BUILD)/wsload)
+BENCHES  := $(if $(wildcard bench/bench_codec.cpp),$(BUILD)/bench_codec) \
+            $(if $(wildcard bench/bench_registry.cpp),$(BUILD)/bench_registry)
+
+.PHONY: all deps run test unit e2e asan fuzz fuzz-short bench clean
+all: $(PROGRAMS) $(UNIT_TESTS) $(BENCHES)
+
+$(BUILD)/obj/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -c $< -o $@
+
+$(LIBCODEC): $(call obj,$(codec_src))
+$(LIBREGISTRY): $(call obj,$(registry_src))
+$(LIBENGINE): $(call obj,$(engine_src))
+$(LIBSERVER): $(call obj,$(server_src))
+$(BUILD)/%.a:
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+ALL_LIBS := $(LIBSERVER) $(LIBENGINE) $(LIBREGISTRY) $(LIBCODEC)
+SYS_LIBS := $(CODEC_LIBS) $(REGISTRY_LIBS)
+
+$(BUILD)/wspush: $(call obj,server/main.cpp) $(ALL_LIBS)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(SYS_LIBS)
+
+$(BUILD)/wsload: $(call obj,$(wsload_src)) $(LIBCODEC)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(CODEC_LIBS)
+
+$(BUILD)/test_codec: $(call obj,$(test_codec_src)) $(LIBCODEC)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(CODEC_LIBS) -lgtest -lgtest_main
+$(BUILD)/test_registry: $(call obj,$(test_registry_src)) $(LIBREGISTRY)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(REGISTRY_LIBS) -lgtest -lgtest_main
+$(BUILD)/test_engine: $(call obj,$(test_engine_src)) $(LIBENGINE) $(LIBREGISTRY) $(LIBCODEC)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(SYS_LIBS) -lgtest -lgtest_main
+$(BUILD)/test_server: $(call obj,$(test_server_src)) $(ALL_LIBS)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(SYS_LIBS) -lgtest -lgtest_main
+
+$(BUILD)/bench_codec: $(call obj,bench/bench_codec.cpp) $(LIBCODEC)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(CODEC_LIBS) -lbenchmark
+$(BUILD)/bench_registry: $(call obj,bench/bench_registry.cpp) $(LIBREGISTRY)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(REGISTRY_LIBS) -lbenchmark \
+	  -labsl_hash -labsl_city -labsl_low_level_hash -labsl_raw_hash_set -labsl_hashtablez_sampler
+
+deps:
+	@tools/install-deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory $(BUILD)/wspush
+	$(BUILD)/wspush --port 1234
+
+unit: $(UNIT_TESTS)
+	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t --gtest_brief=1; done
+
+e2e: $(PROGRAMS)
+	@WSPUSH_BUILD=$(BUILD) tests/e2e/run.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fuzz-short
+	@$(MAKE) --no-print-directory e2e
+
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
+	  SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  build-asan/wspush $(subst $(BUILD)/,build-asan/,$(UNIT_TESTS))
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
+	  SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" unit
+	@ASAN_OPTIONS=detect_leaks=1 WSPUSH_BUILD=build-asan WSPUSH_SANITIZED=1 tests/e2e/run.sh
+
+# libFuzzer targets: clang, each target linked with the codec sources built for fuzzing.
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.cpp,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.cpp))
+FUZZ_FLAGS   := -std=c++20 -O1 -g -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+$(BUILD)/fuzz/%: tests/fuzz/%.cpp $(codec_src) $(wildcard codec/*.h)
+	@mkdir -p $(dir $@)
+	clang++ $(FUZZ_FLAGS) -o $@ $< $(codec_src) -lssl -lcrypto
+
+fuzz: $(FUZZ_TARGETS)
+	@tools/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+fuzz-short: $(FUZZ_TARGETS)
+	@tools/run-fuzz.sh $(FUZZ_SHORT) $(FUZZ_TARGETS)
+
+bench: all
+	@WSPUSH_BUILD=$(BUILD) bench/run.sh
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) build-asan -name '*.d' 2>/dev/null)

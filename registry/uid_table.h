@@ -1,0 +1,75 @@
+// UidTable: uid (bytes) -> the set of that uid's connections. Open addressing over a
+// power-of-two array of slots, hashed with XXH3; each slot stores a hash fingerprint so that
+// most probes never touch the uid bytes; uids live in an arena (or inline when short), not one
+// heap string each; deletion shifts entries back (no tombstones), so login/logout churn never
+// degrades probing; growth moves a bounded number of entries per operation (no stop-the-world
+// rehash), so the slowest insert stays in microseconds at millions of entries.
+// The one-connection case stores the ConnId in the slot itself: no allocation.
+//
+// See docs/registry.md for the layout, load factor and the growth scheme.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "registry/conn_id.h"
+
+namespace wspush::registry {
+
+// A read-only view of one uid's connections; valid until the next add/remove on the table.
+struct ConnSpan {
+    const ConnId* data = nullptr;
+    uint32_t size = 0;
+    const ConnId* begin() const { return data; }
+    const ConnId* end() const { return data + size; }
+    bool empty() const { return size == 0; }
+};
+
+class UidTable {
+public:
+    // Uids longer than max_uid_len are refused by add(). hash_override (tests only) replaces
+    // XXH3 so that collisions can be forced.
+    explicit UidTable(size_t max_uid_len = 256, uint64_t (*hash_override)(const void*, size_t) = nullptr);
+    ~UidTable();
+    UidTable(const UidTable&) = delete;
+    UidTable& operator=(const UidTable&) = delete;
+
+    enum class AddResult : uint8_t { NewUid, AddedToUid, AlreadyPresent, TooLong };
+    // Adds c to uid's set. On success *stored (if non-null) receives a view of the uid bytes as
+    // the table keeps them: stable while c stays registered under that uid, so a connection
+    // can keep it instead of its own copy.
+    AddResult add(std::string_view uid, ConnId c, std::string_view* stored = nullptr);
+
+    enum class RemoveResult : uint8_t { UidGone, RemovedFromUid, NotFound };
+    // Removes c from uid's set; only c, never another connection of the same uid.
+    RemoveResult remove(std::string_view uid, ConnId c);
+
+    ConnSpan find(std::string_view uid) const;
+    bool contains(std::string_view uid) const { return !find(uid).empty(); }
+
+    size_t uid_count() const;   // O(1)
+    size_t conn_count() const;  // O(1)
+    size_t memory_bytes() const;  // everything the table has allocated, for bytes-per-entry
+
+    // Calls f(std::string_view uid, ConnSpan conns) for every uid (order unspecified).
+    // f must not modify the table. O(capacity).
+    template <class F>
+    void for_each(F&& f) const;
+
+private:
+    struct Impl;
+    Impl* impl_;
+    const Impl* impl() const { return impl_; }
+    // for_each support without exposing Impl: iterate by cursor.
+    bool next(size_t& cursor, std::string_view& uid, ConnSpan& conns) const;
+};
+
+template <class F>
+void UidTable::for_each(F&& f) const {
+    size_t cursor = 0;
+    std::string_view uid;
+    ConnSpan conns;
+    while (next(cursor, uid, conns)) f(uid, conns);
+}
+
+}  // namespace wspush::registry
