@@ -76,21 +76,36 @@ public:
     void reset();
 
 private:
-    // Kept small: it lives inside every connection. The layout is the implementer's choice,
-    // within the static_assert in frame_parser.cpp (sizeof(FrameParser) <= 48).
-    uint8_t* spill_ = nullptr;     // partial frame payload / fragmented message, or null
-    uint32_t spill_len_ = 0;
-    uint32_t spill_cap_ = 0;
-    uint64_t remaining_ = 0;       // payload bytes still to come in the current frame
-    uint32_t message_len_ = 0;     // bytes of the current message so far (<= max_message)
-    uint8_t mask_[4] = {};
-    uint8_t mask_phase_ = 0;
-    uint8_t header_len_ = 0;       // bytes of a partial header held in header_
-    uint8_t header_[14] = {};
-    uint8_t state_ = 0;            // implementation-defined
-    uint8_t flags_ = 0;            // implementation-defined (message opcode, fin, rsv1, failed)
-    uint16_t error_ = 0;
-    Utf8Stream utf8_;              // incremental UTF-8 state of the current text message
+    // Kept small: it lives inside every connection. 48 bytes (static_assert in the .cpp).
+    // A partial header and the current frame's (remaining, mask) are never needed at the
+    // same time, so they share 16 bytes.
+    struct PayloadState {
+        uint64_t remaining;        // payload bytes still to come in the current frame
+        uint8_t mask[4];
+    };
+    uint8_t* spill_ = nullptr;     // 8: message so far, then a split control frame; or null
+    uint32_t spill_len_ = 0;       // 4: message bytes in spill_ (= message length so far)
+    uint32_t spill_cap_ = 0;       // 4
+    union {
+        uint8_t header_[14];       // partial frame header (header_len_ bytes)
+        PayloadState frame_;
+    };                             // 16
+    uint8_t state_ = 0;            // 1: reading a header, or a spilled payload
+    uint8_t header_len_ = 0;       // 1
+    uint8_t frame_bits_ = 0;       // 1: current frame's opcode, FIN, mask phase
+    uint8_t message_bits_ = 0;     // 1: message opcode (0 = none), RSV1 of its first frame
+    uint8_t control_len_ = 0;      // 1: payload length of a spilled control frame
+    uint16_t error_ = 0;           // 2: sticky close code after a violation
+    Utf8Stream utf8_;              // 4: incremental UTF-8 state of the current text message
+
+    uint16_t check_first_bytes(uint8_t b0, uint8_t b1, const FrameLimits& limits) const;
+    FeedResult fail(size_t consumed, uint16_t code);
+    bool reserve_spill(uint64_t bytes);
+    void free_spill();
+    uint16_t start_frame(const uint8_t* header, uint8_t* payload, size_t avail,
+                         const FrameLimits& limits, FrameSink& sink, size_t* used);
+    uint16_t take_payload(uint8_t* data, size_t avail, FrameSink& sink, size_t* used);
+    uint16_t finish_spilled_frame(uint8_t* any_valid_ptr, FrameSink& sink);
 };
 
 }  // namespace wspush::codec
