@@ -58,6 +58,17 @@ public:
         return (s.live && s.gen == id.gen) ? s.obj() : nullptr;
     }
 
+    // The live object in a slot, whatever its generation (for intrusive lists that link
+    // objects by slot index). The slot must be live.
+    T& at_slot(uint32_t index) {
+        assert(index < capacity_ && slot(index).live);
+        return *slot(index).obj();
+    }
+    ConnId id_of_slot(uint32_t index) {
+        assert(index < capacity_ && slot(index).live);
+        return ConnId{index, slot(index).gen};
+    }
+
     // Destroys the object and bumps the slot's generation. False for a stale handle.
     bool erase(ConnId id) {
         T* p = get(id);

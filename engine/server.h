@@ -1,0 +1,179 @@
+// engine::Server: one edge-triggered epoll loop that owns listeners, connections, timers and
+// output batching, and speaks HTTP/1.1 and WebSocket through codec/. The service above it
+// (server/PushService) sees whole messages and whole HTTP requests through ServerHandler.
+//
+// Loop iteration (the order matters):
+//   1. epoll_wait, with a timeout set by the earliest timer (no idle wake-ups)
+//   2. accept / read every ready socket until EAGAIN into the loop's one read buffer; parse;
+//      the handler routes, which only *queues* SharedFrame references and marks sockets dirty
+//   3. expire timers (handshake, login, ping, idle, linger) from the list heads
+//   4. flush: one writev per dirty socket, whatever number of frames it gathered
+//   5. reap: connections closed during this iteration are unregistered and freed only now,
+//      so nothing is erased while a fan-out walks the tables
+//
+// Threading: one Server per thread or process; nothing here is shared. Several workers share
+// a port with SO_REUSEPORT (ListenerSpec::reuse_port).
+#pragma once
+#include <sys/epoll.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "codec/handshake.h"
+#include "codec/http_request.h"
+#include "codec/opcode.h"
+#include "engine/connection.h"
+#include "engine/engine_stats.h"
+#include "engine/shared_frame.h"
+#include "engine/timeout_lists.h"
+
+namespace wspush::engine {
+
+// Limits and timeouts; the service fills this from its Config (defaults and reasons live there).
+struct ServerConfig {
+    size_t max_conns = 10000;           // open WebSocket connections; the next upgrade gets 503
+    uint64_t max_message = 1 << 20;     // bytes per WebSocket message (1009 beyond)
+    uint64_t max_backlog = 4 << 20;     // bytes queued per connection (1008 beyond)
+    size_t max_head = 8192;             // HTTP request head (431 beyond)
+    size_t max_body = 1 << 20;          // HTTP request body (413 beyond)
+    uint32_t handshake_timeout_ms = 10000;
+    uint32_t login_timeout_ms = 30000;
+    uint32_t ping_interval_ms = 25000;
+    uint32_t idle_timeout_ms = 60000;
+    uint32_t http_idle_timeout_ms = 60000;  // keep-alive HTTP connection with no request
+    uint32_t close_linger_ms = 2000;        // after our FIN, wait this long for the peer's
+    uint32_t shutdown_timeout_ms = 5000;
+    size_t read_buffer_bytes = 256 * 1024;  // one per loop, shared by every connection
+};
+
+struct ListenerSpec {
+    std::string host = "0.0.0.0";
+    uint16_t port = 0;
+    bool websocket = true;    // false: HTTP only (the push API); upgrades are plain requests
+    bool reuse_port = false;
+    int backlog = 4096;
+};
+
+class Server;
+
+class ServerHandler {
+public:
+    virtual ~ServerHandler() = default;
+    // A WebSocket connection is open (101 sent). It is on the login timer until the handler
+    // calls Server::authenticate().
+    virtual void on_open(Connection& c, const codec::Upgrade& up) = 0;
+    // A whole data message, unmasked (Text is valid UTF-8). `data` lives in the loop's read
+    // buffer or the parser's spill buffer: valid during the call only, writable.
+    virtual void on_message(Connection& c, codec::Opcode op, uint8_t* data, size_t len) = 0;
+    // A WebSocket connection that on_open saw is gone; called once, just before its slot is
+    // freed. Its ConnId is dead after this returns.
+    virtual void on_close(Connection& c) = 0;
+    // A plain HTTP request (not an upgrade; any request on an HTTP-only listener). The handler
+    // must answer it now with Server::respond().
+    virtual void on_http(Connection& c, const codec::HttpRequest& req, uint8_t* body, size_t len) = 0;
+    // Once per loop iteration after timers, with the loop clock (ms). For periodic work.
+    virtual void on_tick(uint32_t now_ms) { (void)now_ms; }
+};
+
+class Server {
+public:
+    Server(const ServerConfig& cfg, ServerHandler& handler);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // Opens a listener; returns the bound port, or 0 with *error set.
+    uint16_t listen(const ListenerSpec& spec, std::string* error);
+
+    // Runs until stop() has finished a graceful shutdown. Returns 0.
+    int run();
+    // Graceful shutdown: stop accepting, close every WebSocket with 1001, flush for at most
+    // shutdown_timeout_ms, then return from run(). Safe to call from a handler.
+    void stop();
+    // SIGTERM and SIGINT call stop() (through a signalfd in the loop).
+    void handle_signals();
+
+    // --- for the handler and the router ---
+    Connection* get(ConnId id) { return slots_.get(id); }
+    // Queues a shared frame (takes its own reference). False when the connection is closing
+    // or the frame would put it past max_backlog (it is then closed as a slow consumer).
+    bool send(Connection& c, SharedFrame* f);
+    // Encodes and queues one message for one connection (one allocation).
+    bool send_message(Connection& c, codec::Opcode op, const void* data, size_t len);
+    // Closes a WebSocket with a close frame (code, reason), or ends an HTTP connection after
+    // its queued response. Idempotent; takes effect after queued output is flushed.
+    void close(Connection& c, uint16_t code, std::string_view reason, CloseReason why);
+    // The connection logged in: from the login timer to the ping/idle timer.
+    void authenticate(Connection& c);
+    // Answers the HTTP request being handled (see ServerHandler::on_http).
+    void respond(Connection& c, int status, std::string_view content_type, std::string_view body,
+                 std::string_view extra_headers = {});
+
+    uint32_t now_ms() const { return now_ms_; }
+    size_t open_websockets() const { return open_ws_; }
+    size_t connections() const { return slots_.size(); }
+    const EngineStats& stats() const { return stats_; }
+    const ServerConfig& config() const { return cfg_; }
+    bool stopping() const { return stopping_; }
+
+    // Encodes a frame into a new SharedFrame with one reference (for fan-out by the router).
+    static SharedFrame* encode(codec::Opcode op, const void* data, size_t len);
+
+private:
+    friend class ConnectionFrameSink;
+    struct Listener {
+        int fd;
+        ListenerSpec spec;
+    };
+
+    void on_accept(size_t listener_index);
+    void on_readable(Connection& c);
+    void on_writable(Connection& c);
+    void handle_bytes(Connection& c, uint8_t* data, size_t len);
+    void handle_ws_bytes(Connection& c, uint8_t* data, size_t len);
+    void handle_http_bytes(Connection& c, uint8_t* data, size_t len);
+    size_t process_http(Connection& c, uint8_t* buf, size_t len);
+    bool upgrade(Connection& c, const codec::HttpRequest& req, const codec::Upgrade& up);
+    void respond_error(Connection& c, int status, std::string_view message,
+                       std::string_view extra_headers = {});
+    void keep_http_input(Connection& c, const uint8_t* data, size_t len);
+    void drop_http_input(Connection& c);
+    void on_control_frame(Connection& c, codec::Opcode op, uint8_t* data, size_t len);
+    void mark_dirty(Connection& c);
+    void flush(Connection& c);
+    void flush_dirty();
+    void set_want_write(Connection& c, bool on);
+    void finish_close(Connection& c);
+    void reap(Connection& c);
+    void reap_pending();
+    void run_timers();
+    int next_timeout_ms();
+    void update_clock();
+    void begin_shutdown();
+    void touch(Connection& c);
+
+    ServerConfig cfg_;
+    ServerHandler& handler_;
+    int epoll_fd_ = -1;
+    int signal_fd_ = -1;
+    int reserve_fd_ = -1;  // spare fd, given up to accept-and-close when out of fds
+    std::vector<Listener> listeners_;
+    ConnSlots slots_;
+    TimeoutLists timers_{slots_};
+    std::vector<ConnId> dirty_;
+    std::vector<ConnId> reap_;
+    std::unique_ptr<uint8_t[]> read_buf_;
+    SharedFrame* ping_frame_ = nullptr;  // one empty ping, shared by every connection
+    EngineStats stats_;
+    size_t open_ws_ = 0;
+    uint64_t clock_origin_ns_ = 0;
+    uint32_t now_ms_ = 0;
+    uint32_t shutdown_deadline_ = 0;
+    bool stopping_ = false;
+    bool done_ = false;
+};
+
+}  // namespace wspush::engine

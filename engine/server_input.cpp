@@ -1,0 +1,277 @@
+// Input: reading sockets, HTTP requests (upgrades, pages, API calls) and WebSocket frames.
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "codec/chunked_body.h"
+#include "codec/close_code.h"
+#include "codec/frame_encoder.h"
+#include "codec/http_status.h"
+#include "engine/log.h"
+#include "engine/server.h"
+
+namespace wspush::engine {
+
+// Adapts the frame parser's callbacks to one connection.
+class ConnectionFrameSink final : public codec::FrameSink {
+public:
+    ConnectionFrameSink(Server& s, Connection& c) : s_(s), c_(c) {}
+    bool on_message(codec::Opcode op, uint8_t* data, size_t len, bool) override {
+        ++s_.stats_.messages_in;
+        s_.handler_.on_message(c_, op, data, len);
+        return !c_.has(kFlagCloseRequested) && !c_.has(kFlagReaped);
+    }
+    bool on_control(codec::Opcode op, uint8_t* data, size_t len) override {
+        s_.on_control_frame(c_, op, data, len);
+        return !c_.has(kFlagCloseRequested) && !c_.has(kFlagReaped);
+    }
+
+private:
+    Server& s_;
+    Connection& c_;
+};
+
+void Server::on_readable(Connection& c) {
+    uint8_t* buf = read_buf_.get();
+    const size_t cap = cfg_.read_buffer_bytes;
+    while (!c.has(kFlagReaped)) {
+        ssize_t n = read(c.fd, buf, cap);
+        if (n > 0) {
+            stats_.bytes_in += static_cast<uint64_t>(n);
+            touch(c);
+            handle_bytes(c, buf, static_cast<size_t>(n));
+            // A short read drained the socket: with edge triggering, bytes arriving later raise
+            // a new event, so the EAGAIN read is a syscall we can skip.
+            if (static_cast<size_t>(n) < cap) return;
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN) return;
+        reap(c);  // EOF or error; a WebSocket peer that vanishes without a close frame is 1006
+        return;
+    }
+}
+
+void Server::handle_bytes(Connection& c, uint8_t* data, size_t len) {
+    switch (c.phase) {
+        case Phase::Http: handle_http_bytes(c, data, len); break;
+        case Phase::Open: handle_ws_bytes(c, data, len); break;
+        case Phase::Closing:
+        case Phase::Draining: break;  // after our close: the rest is read and dropped
+    }
+}
+
+// ---------------------------------------------------------------- WebSocket
+
+void Server::handle_ws_bytes(Connection& c, uint8_t* data, size_t len) {
+    codec::FrameLimits limits;
+    limits.max_message = cfg_.max_message;
+    ConnectionFrameSink sink(*this, c);
+    codec::FeedResult r = c.parser.feed(data, len, limits, sink);
+    if (r.close_code == codec::kCloseNone || r.close_code == codec::kStopped) return;
+    switch (r.close_code) {
+        case codec::kCloseInvalidPayload:
+            close(c, r.close_code, "invalid UTF-8", CloseReason::InvalidPayload);
+            break;
+        case codec::kCloseMessageTooBig:
+            close(c, r.close_code, "message too big", CloseReason::MessageTooBig);
+            break;
+        default:
+            close(c, r.close_code, "protocol error", CloseReason::ProtocolError);
+            break;
+    }
+}
+
+void Server::on_control_frame(Connection& c, codec::Opcode op, uint8_t* data, size_t len) {
+    if (op == codec::Opcode::Ping) {
+        send_message(c, codec::Opcode::Pong, data, len);
+    } else if (op == codec::Opcode::Close) {
+        // Echo the client's code (RFC 6455 5.5.1); an empty close gets an empty close.
+        uint16_t code = len >= 2 ? static_cast<uint16_t>(data[0] << 8 | data[1]) : 0;
+        close(c, code, {}, CloseReason::ClientClose);
+    }
+    // Pong: the read already counted as activity.
+}
+
+// ---------------------------------------------------------------- HTTP
+
+void Server::keep_http_input(Connection& c, const uint8_t* data, size_t len) {
+    HttpInput& in = c.http;
+    size_t need = in.len + len;
+    if (need > in.cap) {
+        size_t cap = in.cap ? in.cap : 1024;
+        while (cap < need) cap *= 2;
+        char* p = static_cast<char*>(realloc(in.data, cap));
+        if (!p) throw std::bad_alloc();
+        in.data = p;
+        in.cap = static_cast<uint32_t>(cap);
+    }
+    memcpy(in.data + in.len, data, len);
+    in.len = static_cast<uint32_t>(need);
+}
+
+void Server::drop_http_input(Connection& c) {
+    free(c.http.data);
+    c.http = HttpInput{};
+}
+
+void Server::handle_http_bytes(Connection& c, uint8_t* data, size_t len) {
+    if (c.timer == TimerList::HttpIdle) timers_.put(c, TimerList::Request, now_ms_);
+    if (c.http.len == 0) {
+        // Fast path: the whole request usually arrives in one read; parse it in place.
+        size_t used = process_http(c, data, len);
+        if (used < len && c.phase == Phase::Http && !c.has(kFlagCloseRequested))
+            keep_http_input(c, data + used, len - used);
+        return;
+    }
+    keep_http_input(c, data, len);
+    size_t used = process_http(c, reinterpret_cast<uint8_t*>(c.http.data), c.http.len);
+    if (c.phase != Phase::Http || c.has(kFlagCloseRequested) || used == c.http.len) {
+        drop_http_input(c);
+    } else if (used > 0) {
+        memmove(c.http.data, c.http.data + used, c.http.len - used);
+        c.http.len -= static_cast<uint32_t>(used);
+    }
+}
+
+// Handles every complete request in buf (pipelining); returns the bytes used. Leaves the
+// connection in Http phase waiting for more, or Open after an upgrade, or closing.
+size_t Server::process_http(Connection& c, uint8_t* buf, size_t len) {
+    size_t off = 0;
+    const bool ws_listener = listeners_[c.listener].spec.websocket;
+    while (off < len && c.phase == Phase::Http && !c.has(kFlagCloseRequested)) {
+        codec::HttpRequest req;
+        int status = 0;
+        const char* head = reinterpret_cast<const char*>(buf + off);
+        long r = codec::parse_http_request(head, len - off, 0, cfg_.max_head, req, &status);
+        if (r == codec::kHttpIncomplete) {
+            if (len - off > cfg_.max_head) respond_error(c, codec::kHttpHeadersTooLarge, "request head too large");
+            return off;
+        }
+        if (r == codec::kHttpError) {
+            respond_error(c, status, status == codec::kHttpHeadersTooLarge ? "request head too large"
+                                                                          : "malformed request");
+            return len;
+        }
+        size_t head_len = static_cast<size_t>(r);
+        if (ws_listener) {
+            codec::Upgrade up = codec::check_upgrade(req);
+            if (up.kind == codec::UpgradeKind::WebSocket) {
+                if (!upgrade(c, req, up)) return len;
+                off += head_len;
+                if (off < len) handle_ws_bytes(c, buf + off, len - off);  // frames sent right behind the request
+                return len;
+            }
+            if (up.kind == codec::UpgradeKind::Reject) {
+                ++stats_.handshake_rejected;
+                respond_error(c, up.status, up.error,
+                              up.status == codec::kHttpUpgradeRequired ? "Sec-WebSocket-Version: 13\r\n" : "");
+                return len;
+            }
+        }
+        // A plain request, maybe with a body.
+        uint8_t* body = buf + off + head_len;
+        size_t avail = len - off - head_len;
+        size_t body_len = 0, body_wire = 0;
+        std::string_view te = req.header("Transfer-Encoding");
+        std::string_view cl = req.header("Content-Length");
+        if (!te.empty()) {
+            if (!codec::ascii_iequals(te, "chunked")) {
+                respond_error(c, codec::kHttpNotImplemented, "unsupported Transfer-Encoding");
+                return len;
+            }
+            int st = 0;
+            long used = codec::decode_chunked(body, avail, cfg_.max_body, &body_len, &st);
+            if (used == codec::kHttpIncomplete) return off;
+            if (used == codec::kHttpError) {
+                respond_error(c, st, st == codec::kHttpPayloadTooLarge ? "body too large" : "malformed chunked body");
+                return len;
+            }
+            body_wire = static_cast<size_t>(used);
+        } else if (!cl.empty()) {
+            uint64_t n = 0;
+            for (char ch : cl) {
+                if (ch < '0' || ch > '9' || n > (uint64_t(1) << 40)) {
+                    respond_error(c, codec::kHttpBadRequest, "bad Content-Length");
+                    return len;
+                }
+                n = n * 10 + static_cast<uint64_t>(ch - '0');
+            }
+            if (n > cfg_.max_body) {
+                respond_error(c, codec::kHttpPayloadTooLarge, "body too large");
+                return len;
+            }
+            if (avail < n) return off;  // wait for the rest of the body
+            body_len = body_wire = static_cast<size_t>(n);
+        } else if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
+            respond_error(c, codec::kHttpLengthRequired, "a body needs Content-Length or chunked encoding");
+            return len;
+        }
+        std::string_view conn = req.header("Connection");
+        bool keep = req.minor_version >= 1 ? !codec::header_has_token(conn, "close")
+                                           : codec::header_has_token(conn, "keep-alive");
+        if (keep) c.set(kFlagKeepAlive);
+        else c.clear(kFlagKeepAlive);
+        ++stats_.http_requests;
+        handler_.on_http(c, req, body, body_len);
+        off += head_len + body_wire;
+    }
+    if (c.phase == Phase::Http && !c.has(kFlagCloseRequested) && off == len)
+        timers_.put(c, TimerList::HttpIdle, now_ms_);
+    return off;
+}
+
+bool Server::upgrade(Connection& c, const codec::HttpRequest& req, const codec::Upgrade& up) {
+    (void)req;
+    if (open_ws_ >= cfg_.max_conns || stopping_) {
+        ++stats_.over_max_conns;
+        respond_error(c, codec::kHttpServiceUnavailable, stopping_ ? "shutting down" : "connection limit reached",
+                      "Retry-After: 1\r\n");
+        return false;
+    }
+    char buf[512];
+    size_t n = codec::write_upgrade_response(buf, sizeof buf, up);
+    SharedFrame* f = SharedFrame::create(n);
+    memcpy(f->data(), buf, n);
+    c.out.push(f);
+    f->unref();
+    mark_dirty(c);
+    c.phase = Phase::Open;
+    c.set(kFlagWebSocket);
+    ++open_ws_;
+    ++stats_.handshakes;
+    timers_.put(c, TimerList::Login, now_ms_);
+    handler_.on_open(c, up);
+    if (c.has(kFlagAuthenticated) && c.timer == TimerList::Login) timers_.put(c, TimerList::Active, now_ms_);
+    return true;
+}
+
+void Server::respond(Connection& c, int status, std::string_view content_type, std::string_view body,
+                     std::string_view extra_headers) {
+    bool keep = c.has(kFlagKeepAlive) && !stopping_;
+    size_t cap = body.size() + extra_headers.size() + 256;
+    SharedFrame* f = SharedFrame::create(cap);
+    size_t n = codec::write_http_response(reinterpret_cast<char*>(f->data()), cap, status, content_type, body,
+                                          extra_headers, keep);
+    f->set_size(static_cast<uint32_t>(n));
+    c.out.push(f);
+    f->unref();
+    mark_dirty(c);
+    if (!keep) close(c, 0, {}, CloseReason::HttpDone);
+}
+
+void Server::respond_error(Connection& c, int status, std::string_view message, std::string_view extra_headers) {
+    c.clear(kFlagKeepAlive);  // after a bad request the stream position is unknown: close
+    std::string body = "{\"error\":\"";
+    for (char ch : message) {
+        if (ch == '"' || ch == '\\') body += '\\';
+        body += ch;
+    }
+    body += "\",\"status\":" + std::to_string(status) + "}\n";
+    respond(c, status, "application/json", body, extra_headers);
+}
+
+}  // namespace wspush::engine

@@ -1,0 +1,37 @@
+#include "server/local_router.h"
+
+namespace wspush::server {
+
+using engine::FrameRef;
+using engine::Server;
+
+size_t LocalRouter::to_span(registry::ConnSpan conns, const Outgoing& m) {
+    if (conns.empty()) return 0;
+    FrameRef frame(Server::encode(m.op, m.data, m.len));
+    size_t n = 0;
+    // send() never unregisters anyone (closes are reaped after the loop iteration), so the
+    // span stays valid while we walk it.
+    for (registry::ConnId id : conns)
+        if (engine::Connection* c = server_.get(id)) n += server_.send(*c, frame.get());
+    return n;
+}
+
+size_t LocalRouter::to_uid(std::string_view uid, const Outgoing& m) {
+    return to_span(sessions_.uids().find(uid), m);
+}
+
+size_t LocalRouter::to_group(std::string_view group, const Outgoing& m) {
+    return to_span(sessions_.groups().members(group), m);
+}
+
+// Tightest loop of a broadcast: one pointer load, one queue push per recipient.
+size_t LocalRouter::to_all(const Outgoing& m) {
+    const auto& online = sessions_.online();
+    if (online.empty()) return 0;
+    FrameRef frame(Server::encode(m.op, m.data, m.len));
+    size_t n = 0;
+    for (engine::Connection* c : online) n += server_.send(*c, frame.get());
+    return n;
+}
+
+}  // namespace wspush::server

@@ -1,0 +1,26 @@
+// LocalRouter: delivery to connections of this process. Each message is encoded once into a
+// SharedFrame and queued by reference to every recipient: a broadcast to N clients costs one
+// allocation, one copy of the payload and N queue entries.
+#pragma once
+#include "engine/server.h"
+#include "server/router.h"
+#include "server/sessions.h"
+
+namespace wspush::server {
+
+class LocalRouter final : public Router {
+public:
+    LocalRouter(engine::Server& server, Sessions& sessions) : server_(server), sessions_(sessions) {}
+
+    size_t to_uid(std::string_view uid, const Outgoing& m) override;
+    size_t to_group(std::string_view group, const Outgoing& m) override;
+    size_t to_all(const Outgoing& m) override;
+
+private:
+    size_t to_span(registry::ConnSpan conns, const Outgoing& m);
+
+    engine::Server& server_;
+    Sessions& sessions_;
+};
+
+}  // namespace wspush::server

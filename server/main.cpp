@@ -1,0 +1,123 @@
+// wspush: start-up. Parse flags, size the connection ceiling from the fd limit, open the
+// listeners, run the loop until SIGTERM/SIGINT has finished a graceful shutdown.
+#include <signal.h>
+
+#include <cmath>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "engine/fd_limit.h"
+#include "engine/listen_socket.h"
+#include "engine/log.h"
+#include "engine/server.h"
+#include "server/config.h"
+#include "server/http_api.h"
+#include "server/push_service.h"
+
+using namespace wspush;
+
+namespace {
+
+uint32_t ms(double seconds) { return static_cast<uint32_t>(std::lround(seconds * 1000.0)); }
+
+bool is_loopback(const std::string& host) { return host.rfind("127.", 0) == 0 || host == "localhost"; }
+
+std::string read_key_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string key = ss.str();
+    while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' ')) key.pop_back();
+    return key;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    server::Config cfg;
+    if (int code = server::parse_command_line(argc, argv, cfg); code >= 0) return code;
+    engine::LogLevel level;
+    engine::parse_log_level(cfg.log_level, &level);
+    engine::set_log_level(level);
+    signal(SIGPIPE, SIG_IGN);
+
+    // One fd per connection: the fd limit is the connection ceiling.
+    engine::FdLimit fds = engine::raise_fd_limit();
+    size_t ceiling = fds.soft > engine::kFdOverhead ? fds.soft - engine::kFdOverhead : 1;
+    if (fds.soft_before < fds.soft)
+        LOG_INFO("open-file limit raised from %zu to %zu (the hard limit)", fds.soft_before, fds.soft);
+    if (cfg.max_conns == 0) {
+        cfg.max_conns = ceiling;
+    } else if (cfg.max_conns > ceiling) {
+        LOG_WARN("--max-conns %zu is above what this host allows: the open-file limit is %zu (hard %zu), so at most "
+                 "%zu connections fit; raise the hard limit (ulimit -Hn, LimitNOFILE=) or lower --max-conns; "
+                 "connections past the limit are refused at accept",
+                 cfg.max_conns, fds.soft, fds.hard, ceiling);
+    }
+
+    std::string api_host;
+    uint16_t api_port = 0;
+    bool api_on = cfg.api_listen != "off" && !cfg.api_listen.empty();
+    if (api_on) {
+        if (!engine::split_host_port(cfg.api_listen, &api_host, &api_port)) {
+            LOG_ERROR("--api-listen '%s' is not host:port (or 'off')", cfg.api_listen.c_str());
+            return 2;
+        }
+        if (!cfg.api_key_file.empty()) cfg.api_key = read_key_file(cfg.api_key_file);
+        if (cfg.api_key.empty() && !is_loopback(api_host)) {
+            LOG_ERROR("refusing to start: the push API on non-loopback %s needs --api-key or --api-key-file",
+                      cfg.api_listen.c_str());
+            return 2;
+        }
+    }
+
+    engine::ServerConfig sc;
+    sc.max_conns = cfg.max_conns;
+    sc.max_message = cfg.max_message;
+    sc.max_backlog = cfg.max_backlog;
+    sc.max_body = cfg.api_max_body;
+    sc.handshake_timeout_ms = ms(cfg.handshake_timeout);
+    sc.login_timeout_ms = ms(cfg.login_timeout);
+    sc.ping_interval_ms = ms(cfg.ping_interval);
+    sc.idle_timeout_ms = ms(cfg.idle_timeout);
+    sc.shutdown_timeout_ms = ms(cfg.shutdown_timeout);
+
+    server::PushService service(cfg);
+    engine::Server server(sc, service);
+    service.attach(server);
+
+    std::string error;
+    engine::ListenerSpec ws;
+    ws.host = cfg.host;
+    ws.port = cfg.port;
+    uint16_t port = server.listen(ws, &error);
+    if (port == 0) {
+        LOG_ERROR("%s", error.c_str());
+        return 1;
+    }
+    LOG_INFO("listening on %s:%u (websocket)", cfg.host.c_str(), port);
+    if (api_on) {
+        engine::ListenerSpec api;
+        api.host = api_host;
+        api.port = api_port;
+        api.websocket = false;
+        uint16_t bound = server.listen(api, &error);
+        if (bound == 0) {
+            LOG_ERROR("%s (use --api-listen to move the push API, or --api-listen off)", error.c_str());
+            return 1;
+        }
+        service.set_api(1, std::make_unique<server::HttpApi>(service, cfg.api_key));
+        LOG_INFO("listening on %s:%u (api%s)", api_host.c_str(), bound, cfg.api_key.empty() ? ", no key" : ", key required");
+    }
+    LOG_INFO("limits: max-conns %zu (fd ceiling %zu), max-message %llu B, max-backlog %llu B, max-uid-len %zu, "
+             "timeouts: handshake %gs login %gs ping %gs idle %gs shutdown %gs",
+             cfg.max_conns, ceiling, (unsigned long long)cfg.max_message, (unsigned long long)cfg.max_backlog,
+             cfg.max_uid_len, cfg.handshake_timeout, cfg.login_timeout, cfg.ping_interval, cfg.idle_timeout,
+             cfg.shutdown_timeout);
+    server.handle_signals();
+    int rc = server.run();
+    LOG_INFO("%s", service.stats_line().c_str());
+    LOG_INFO("bye");
+    return rc;
+}

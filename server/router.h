@@ -1,0 +1,30 @@
+// Router: the one interface through which every message is delivered, whoever sent it (a
+// client, the HTTP API, later another worker or another host over Redis). The protocol code
+// calls only this; LocalRouter delivers within this process. A cluster adds a router that
+// publishes to the other nodes and delivers locally, without touching the protocol code.
+//
+// Return contract: the number of connections the message was queued to on this node.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "codec/opcode.h"
+
+namespace wspush::server {
+
+struct Outgoing {
+    codec::Opcode op;  // Text or Binary
+    const uint8_t* data;
+    size_t len;
+};
+
+class Router {
+public:
+    virtual ~Router() = default;
+    virtual size_t to_uid(std::string_view uid, const Outgoing& m) = 0;
+    virtual size_t to_group(std::string_view group, const Outgoing& m) = 0;
+    virtual size_t to_all(const Outgoing& m) = 0;
+};
+
+}  // namespace wspush::server

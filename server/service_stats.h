@@ -1,0 +1,17 @@
+// Counters of the push service (the engine keeps its own: engine/engine_stats.h).
+#pragma once
+#include <cstdint>
+
+namespace wspush::server {
+
+struct ServiceStats {
+    uint64_t logins = 0;
+    uint64_t login_failures = 0;     // bad uid (empty, ':' inside, too long), binary login
+    uint64_t to_uid = 0;             // client messages routed to a uid
+    uint64_t to_all = 0;             // client broadcasts
+    uint64_t deliveries = 0;         // frames queued to recipients by routing (client and API)
+    uint64_t dropped_offline = 0;    // addressed to a uid (or group) with no connection here
+    uint64_t bad_format = 0;         // no ':' in a routed message
+};
+
+}  // namespace wspush::server
