@@ -51,6 +51,11 @@ public:
     size_t conn_count() const;  // O(1)
     size_t memory_bytes() const;  // everything the table has allocated, for bytes-per-entry
 
+    // Resize state, for tests and stats: slots in the current array, and whether an older
+    // array is still being migrated into it (lookups then probe both).
+    size_t capacity() const;
+    bool migrating() const;
+
     // Calls f(std::string_view uid, ConnSpan conns) for every uid (order unspecified).
     // f must not modify the table. O(capacity).
     template <class F>

@@ -1,0 +1,41 @@
+// Zeroed arrays for UidTable's slot arrays. Returns null on failure (like calloc).
+//
+// Why not calloc/free: a 2^21-slot array is 32 MiB. Big arrays come straight from mmap, so the
+// zero fill is lazy (a page is zeroed by the kernel on first touch, spread over the inserts that
+// touch it) and the pages behind the migration cursor can be handed back a piece at a time with
+// madvise(MADV_DONTNEED). Freeing a fully populated 16 MiB array in one munmap takes about a
+// millisecond, which is the stall the incremental growth exists to avoid.
+#pragma once
+#include <sys/mman.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+
+namespace wspush::registry {
+
+inline constexpr size_t kMmapThreshold = size_t(1) << 20;  // below this, calloc is cheaper
+inline constexpr size_t kPageRelease = size_t(1) << 16;    // madvise granularity behind cursor
+
+inline void* zeroed_pages_alloc(size_t bytes) {
+    if (bytes < kMmapThreshold) return std::calloc(1, bytes);
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? nullptr : p;
+}
+
+inline void zeroed_pages_free(void* p, size_t bytes) {
+    if (!p) return;
+    if (bytes < kMmapThreshold)
+        std::free(p);
+    else
+        munmap(p, bytes);
+}
+
+// Gives back the pages of [p + from, p + to) (byte offsets, page-aligned) of an mmap'd array;
+// they read as zero afterwards. No-op for calloc'd arrays.
+inline void zeroed_pages_release(void* p, size_t bytes, size_t from, size_t to) {
+    if (bytes < kMmapThreshold || to <= from) return;
+    madvise(static_cast<char*>(p) + from, to - from, MADV_DONTNEED);
+}
+
+}  // namespace wspush::registry

@@ -1,0 +1,242 @@
+// UidTable: one behaviour per test. Randomized comparison against std containers lives in
+// registry_differential_test.cpp.
+#include "registry/uid_table.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace wspush::registry {
+namespace {
+
+using Add = UidTable::AddResult;
+using Remove = UidTable::RemoveResult;
+
+ConnId conn(uint32_t n) { return ConnId{n, n + 1}; }
+std::string uid(size_t i) { return "user-" + std::to_string(i); }
+uint64_t constant_hash(const void*, size_t) { return 0x1234567800000005ull; }
+
+std::set<uint64_t> packed(ConnSpan s) {
+    std::set<uint64_t> out;
+    for (ConnId c : s) out.insert(c.pack());
+    return out;
+}
+
+TEST(UidTable, EmptyTableFindsNothing) {
+    UidTable t;
+    EXPECT_TRUE(t.find("alice").empty());
+    EXPECT_FALSE(t.contains(""));
+    EXPECT_EQ(t.uid_count(), 0u);
+    EXPECT_EQ(t.conn_count(), 0u);
+}
+
+TEST(UidTable, FirstAddCreatesUidWithOneConnection) {
+    UidTable t;
+    EXPECT_EQ(t.add("alice", conn(1)), Add::NewUid);
+    ConnSpan s = t.find("alice");
+    ASSERT_EQ(s.size, 1u);
+    EXPECT_EQ(s.data[0], conn(1));
+    EXPECT_EQ(t.uid_count(), 1u);
+    EXPECT_EQ(t.conn_count(), 1u);
+}
+
+TEST(UidTable, SecondConnectionJoinsTheSameUid) {
+    UidTable t;
+    t.add("alice", conn(1));
+    EXPECT_EQ(t.add("alice", conn(2)), Add::AddedToUid);
+    EXPECT_EQ(packed(t.find("alice")), (std::set<uint64_t>{conn(1).pack(), conn(2).pack()}));
+    EXPECT_EQ(t.uid_count(), 1u);
+    EXPECT_EQ(t.conn_count(), 2u);
+}
+
+TEST(UidTable, AddingTheSameConnectionTwiceReportsAlreadyPresent) {
+    UidTable t;
+    t.add("alice", conn(1));
+    EXPECT_EQ(t.add("alice", conn(1)), Add::AlreadyPresent);
+    t.add("alice", conn(2));
+    EXPECT_EQ(t.add("alice", conn(2)), Add::AlreadyPresent);
+    EXPECT_EQ(t.conn_count(), 2u);
+}
+
+TEST(UidTable, UidLongerThanLimitIsRefused) {
+    UidTable t(8);
+    EXPECT_EQ(t.add("123456789", conn(1)), Add::TooLong);
+    EXPECT_EQ(t.add("12345678", conn(1)), Add::NewUid);
+    EXPECT_TRUE(t.find("123456789").empty());
+    EXPECT_EQ(t.uid_count(), 1u);
+}
+
+TEST(UidTable, EmptyUidIsAnOrdinaryKey) {
+    UidTable t;
+    EXPECT_EQ(t.add("", conn(1)), Add::NewUid);
+    EXPECT_EQ(t.find("").size, 1u);
+    EXPECT_TRUE(t.find("x").empty());
+    EXPECT_EQ(t.remove("", conn(1)), Remove::UidGone);
+    EXPECT_TRUE(t.find("").empty());
+}
+
+TEST(UidTable, RemovingTheLastConnectionDeletesTheUid) {
+    UidTable t;
+    t.add("alice", conn(1));
+    EXPECT_EQ(t.remove("alice", conn(1)), Remove::UidGone);
+    EXPECT_TRUE(t.find("alice").empty());
+    EXPECT_EQ(t.uid_count(), 0u);
+    EXPECT_EQ(t.conn_count(), 0u);
+}
+
+TEST(UidTable, RemoveTakesOnlyTheGivenConnection) {
+    UidTable t;
+    t.add("alice", conn(1));
+    t.add("alice", conn(2));
+    t.add("alice", conn(3));
+    EXPECT_EQ(t.remove("alice", conn(2)), Remove::RemovedFromUid);
+    EXPECT_EQ(packed(t.find("alice")), (std::set<uint64_t>{conn(1).pack(), conn(3).pack()}));
+    EXPECT_EQ(t.remove("alice", conn(3)), Remove::RemovedFromUid);
+    ConnSpan s = t.find("alice");
+    ASSERT_EQ(s.size, 1u);
+    EXPECT_EQ(s.data[0], conn(1));
+    EXPECT_EQ(t.remove("alice", conn(1)), Remove::UidGone);
+}
+
+TEST(UidTable, RemoveOfAnotherUidsConnectionIsNotFound) {
+    UidTable t;
+    t.add("alice", conn(1));
+    t.add("bob", conn(2));
+    EXPECT_EQ(t.remove("alice", conn(2)), Remove::NotFound);
+    EXPECT_EQ(t.remove("carol", conn(1)), Remove::NotFound);
+    t.add("alice", conn(3));
+    EXPECT_EQ(t.remove("alice", conn(2)), Remove::NotFound);
+    EXPECT_EQ(t.conn_count(), 3u);
+}
+
+TEST(UidTable, StaleHandleOfAReusedSlotIsNotRemovedOrMatched) {
+    UidTable t;
+    ConnId old_conn{5, 1}, new_conn{5, 2};  // same slot, next generation
+    t.add("alice", old_conn);
+    t.remove("alice", old_conn);
+    t.add("alice", new_conn);
+    EXPECT_EQ(t.remove("alice", old_conn), Remove::NotFound);
+    EXPECT_EQ(t.add("alice", old_conn), Add::AddedToUid);  // a distinct handle, not a duplicate
+    EXPECT_EQ(t.remove("alice", old_conn), Remove::RemovedFromUid);
+    ConnSpan s = t.find("alice");
+    ASSERT_EQ(s.size, 1u);
+    EXPECT_EQ(s.data[0], new_conn);
+}
+
+TEST(UidTable, StoredViewEqualsUidAndSurvivesGrowth) {
+    UidTable t;
+    std::string_view stored;
+    ASSERT_EQ(t.add("first-user", conn(0), &stored), Add::NewUid);
+    const char* where = stored.data();
+    const size_t cap = t.capacity();
+    for (size_t i = 1; i < 100000; ++i) t.add(uid(i), conn(uint32_t(i)));
+    EXPECT_GT(t.capacity(), cap);
+    EXPECT_EQ(stored, "first-user");
+    EXPECT_EQ(stored.data(), where);
+}
+
+TEST(UidTable, StoredViewFromSecondAddPointsAtTheSameBytes) {
+    UidTable t;
+    std::string_view a, b;
+    t.add("alice", conn(1), &a);
+    t.add("alice", conn(2), &b);
+    EXPECT_EQ(a.data(), b.data());
+    EXPECT_EQ(b, "alice");
+}
+
+TEST(UidTable, GrowthKeepsEveryEntryReachableMidMigration) {
+    UidTable t;
+    size_t i = 0;
+    while (!t.migrating() || t.uid_count() < 1000) {
+        t.add(uid(i), conn(uint32_t(i)));
+        ++i;
+    }
+    ASSERT_TRUE(t.migrating());
+    for (size_t j = 0; j < i; ++j) ASSERT_EQ(t.find(uid(j)).size, 1u) << j;
+    EXPECT_TRUE(t.find(uid(i)).empty());
+}
+
+TEST(UidTable, ShrinkAfterMassLogoutKeepsSurvivorsReachable) {
+    UidTable t;
+    const size_t n = 50000;
+    for (size_t i = 0; i < n; ++i) t.add(uid(i), conn(uint32_t(i)));
+    const size_t big = t.capacity();
+    bool saw_migration = false;
+    for (size_t i = 0; i < n; ++i) {
+        if (i % 10 == 0) continue;
+        ASSERT_EQ(t.remove(uid(i), conn(uint32_t(i))), Remove::UidGone);
+        if (t.migrating() && i % 97 == 0) {
+            saw_migration = true;
+            for (size_t j = 0; j < n; j += 10) ASSERT_EQ(t.find(uid(j)).size, 1u) << j;
+        }
+    }
+    EXPECT_TRUE(saw_migration);
+    EXPECT_LT(t.capacity(), big);
+    EXPECT_EQ(t.uid_count(), n / 10);
+    for (size_t j = 0; j < n; ++j) ASSERT_EQ(t.find(uid(j)).size, j % 10 == 0 ? 1u : 0u) << j;
+}
+
+TEST(UidTable, ChurnAtSteadySizeDoesNotGrowMemory) {
+    UidTable t;
+    const size_t n = 20000;
+    for (size_t i = 0; i < n; ++i) t.add(uid(i), conn(uint32_t(i)));
+    for (size_t i = 0; i < 2 * n; ++i) {  // settle any resize
+        t.remove(uid(i), conn(uint32_t(i)));
+        t.add(uid(i + n), conn(uint32_t(i + n)));
+    }
+    const size_t before = t.memory_bytes();
+    for (size_t i = 2 * n; i < 10 * n; ++i) {
+        t.remove(uid(i), conn(uint32_t(i)));
+        t.add(uid(i + n), conn(uint32_t(i + n)));
+    }
+    EXPECT_EQ(t.memory_bytes(), before);
+    EXPECT_EQ(t.uid_count(), n);
+}
+
+TEST(UidTable, ForcedCollisionsStillSeparateKeys) {
+    UidTable t(256, constant_hash);
+    for (uint32_t i = 0; i < 500; ++i) ASSERT_EQ(t.add(uid(i), conn(i)), Add::NewUid);
+    for (uint32_t i = 0; i < 500; i += 2) ASSERT_EQ(t.remove(uid(i), conn(i)), Remove::UidGone);
+    for (uint32_t i = 0; i < 500; ++i) {
+        ConnSpan s = t.find(uid(i));
+        if (i % 2 == 0) {
+            ASSERT_TRUE(s.empty()) << i;
+        } else {
+            ASSERT_EQ(s.size, 1u) << i;
+            ASSERT_EQ(s.data[0], conn(i));
+        }
+    }
+}
+
+TEST(UidTable, ForEachVisitsEveryUidOnceEvenMidMigration) {
+    UidTable t;
+    size_t i = 0;
+    while (!t.migrating() || t.uid_count() < 3000) {
+        t.add(uid(i), conn(uint32_t(i)));
+        ++i;
+    }
+    t.add(uid(0), conn(999999));
+    std::set<std::string> seen;
+    size_t conns = 0;
+    t.for_each([&](std::string_view u, ConnSpan s) {
+        EXPECT_TRUE(seen.insert(std::string(u)).second) << u;
+        conns += s.size;
+    });
+    EXPECT_EQ(seen.size(), i);
+    EXPECT_EQ(conns, i + 1);  // uid(0) has two
+}
+
+TEST(UidTable, MemoryBytesCountsTheSlotArrayAndArena) {
+    UidTable t;
+    const size_t empty = t.memory_bytes();
+    for (size_t i = 0; i < 1000; ++i) t.add(uid(i), conn(uint32_t(i)));
+    EXPECT_GT(empty, 16u * 16);                                       // 16 slots of 16 bytes
+    EXPECT_GE(t.memory_bytes(), t.capacity() * 16 + 1000 * 16);  // + a 16-byte arena record each
+    EXPECT_LT(t.memory_bytes(), t.capacity() * 16 + 1000 * 16 + 128 * 1024);
+}
+
+}  // namespace
+}  // namespace wspush::registry
