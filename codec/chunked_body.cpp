@@ -15,6 +15,7 @@ int hex_value(uint8_t c) {
 
 // Finds the end of the line starting at p (index just past '\n'), or 0 when no '\n' yet.
 size_t line_end(const uint8_t* buf, size_t p, size_t len) {
+    if (p >= len) return 0;  // (memchr on a null buffer of length 0 is undefined)
     const void* nl = memchr(buf + p, '\n', len - p);
     return nl ? static_cast<size_t>(static_cast<const uint8_t*>(nl) - buf) + 1 : 0;
 }

@@ -322,7 +322,8 @@ void Server::reap_pending() {
     for (size_t i = 0; i < reap_.size(); ++i) {
         Connection* c = slots_.get(reap_[i]);
         if (!c) continue;
-        if (!c->has(kFlagCloseRequested)) ++stats_.closes[static_cast<size_t>(CloseReason::PeerGone)];
+        if (!c->has(kFlagCloseRequested))
+            ++stats_.closes[static_cast<size_t>(c->has(kFlagWebSocket) ? CloseReason::PeerGone : CloseReason::HttpDone)];
         if (c->has(kFlagWebSocket)) {
             handler_.on_close(*c);
             --open_ws_;
