@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# make bench: microbenchmarks, then wspush and a peer server (Node's ws, bench/peer/) measured
+# side by side by tools/wsload in the same run, on this machine, over loopback.
+#
+# Method: for every scenario each server is started fresh (so RSS per connection starts from
+# an idle process), wsload runs in one process pinned to nothing (the machine has 2 cores: one
+# is in practice the server's, one wsload's; wsload reports its own CPU), then the server is
+# stopped. Figures: build/bench/results.json, build/bench/report.png, a table on stdout.
+# Any lost, duplicated or reordered message, or a failed scenario, makes the script exit 1.
+#
+#   BENCH_QUICK=1   smaller counts, under a minute
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${WSPUSH_BUILD:-build}
+OUT=$BUILD/bench
+QUICK=${BENCH_QUICK:-0}
+mkdir -p "$OUT"
+rm -f "$OUT"/*.json "$OUT"/*.log "$OUT"/*.dat "$OUT"/report.png
+
+server_pid=""
+wsload_pid=""
+cleanup() {
+    [ -n "$wsload_pid" ] && kill "$wsload_pid" 2>/dev/null || true
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+    [ -n "$wsload_pid" ] && wait "$wsload_pid" 2>/dev/null || true
+    [ -n "$server_pid" ] && wait "$server_pid" 2>/dev/null || true
+    wsload_pid=""
+    server_pid=""
+}
+trap cleanup EXIT
+trap 'echo "bench: interrupted" >&2; cleanup; exit 130' INT TERM
+
+# --- microbenchmarks (written by others; short min time) ------------------------------------
+for b in bench_codec bench_registry; do
+    if [ -x "$BUILD/$b" ]; then
+        echo "== $b"
+        "$BUILD/$b" --benchmark_min_time=0.05 2>&1 | tee "$OUT/$b.log" | grep -v '^\*\*\*' || true
+    else
+        echo "== $b: not built (bench/$b.cpp absent), skipped"
+    fi
+done
+
+# --- end-to-end comparison ------------------------------------------------------------------
+[ -x "$BUILD/wspush" ] || { echo "bench: $BUILD/wspush missing" >&2; exit 1; }
+[ -x "$BUILD/wsload" ] || { echo "bench: $BUILD/wsload missing" >&2; exit 1; }
+if [ ! -f bench/peer/node_modules/ws/package.json ]; then
+    (cd bench/peer && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+if [ "$QUICK" = 1 ]; then
+    CONNECT_N=2000; BCAST1_N=2000; BCAST16_N=2000; P2P_N=500; P2P_RATE=5000; SECS=2
+else
+    CONNECT_N=15000; BCAST1_N=15000; BCAST16_N=10000; P2P_N=1000; P2P_RATE=20000; SECS=5
+fi
+
+# name|wsload arguments
+SCENARIOS=(
+    "connect|connect -n $CONNECT_N"
+    "broadcast_1|broadcast -n $BCAST1_N --inflight 1 --duration $SECS"
+    "broadcast_16|broadcast -n $BCAST16_N --inflight 16 --duration $SECS"
+    "p2p_rate|p2p -n $P2P_N --rate $P2P_RATE --duration $SECS"
+    "p2p_max|p2p -n $P2P_N --window 32 --duration $SECS"
+)
+
+# Starts a server on an ephemeral port; sets server_pid and server_port.
+start_server() {
+    local kind=$1 log=$2
+    if [ "$kind" = wspush ]; then
+        "$BUILD/wspush" --host 127.0.0.1 --port 0 --api-listen off --log-level info \
+            2>"$log" &
+    else
+        node bench/peer/server.js 0 2>"$log" &
+    fi
+    server_pid=$!
+    server_port=""
+    for _ in $(seq 100); do
+        server_port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\) (websocket).*/\1/p' "$log" | head -1)
+        [ -n "$server_port" ] && return 0
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "bench: $kind did not start; its log:" >&2
+    cat "$log" >&2
+    return 1
+}
+
+failed=0
+for entry in "${SCENARIOS[@]}"; do
+    name=${entry%%|*}
+    args=${entry#*|}
+    for kind in wspush peer; do
+        start_server "$kind" "$OUT/${kind}_$name.server.log"
+        echo "== $name on $kind: wsload $args"
+        # shellcheck disable=SC2086 # args is a word list on purpose
+        "$BUILD/wsload" $args --port "$server_port" --server-pid "$server_pid" --timeout 60 -q \
+            >"$OUT/${kind}_$name.json" 2>"$OUT/${kind}_$name.log" &
+        wsload_pid=$!
+        rc=0
+        wait "$wsload_pid" || rc=$?
+        wsload_pid=""
+        sed 's/^/   /' "$OUT/${kind}_$name.log"
+        if [ "$rc" != 0 ]; then
+            echo "bench: $name on $kind FAILED (wsload exit $rc)" >&2
+            failed=1
+        fi
+        cleanup
+    done
+done
+
+node bench/compare.js "$OUT" || failed=1
+if command -v gnuplot >/dev/null; then
+    gnuplot -e "dir='$OUT'" bench/report.gnuplot && echo "picture: $OUT/report.png"
+else
+    echo "bench: gnuplot not installed, no picture"
+fi
+echo "results: $OUT/results.json"
+if [ "$failed" != 0 ]; then
+    echo "bench: FAILED (a scenario lost, duplicated or reordered messages, or did not finish)" >&2
+    exit 1
+fi
+echo "bench: all scenarios delivered every message exactly once, in order"
