@@ -66,7 +66,7 @@ Upgrade reject(Upgrade up, int status, const char* why) {
 // Appends s to out[0..cap) at *pos; false when it does not fit.
 bool put(char* out, size_t cap, size_t* pos, std::string_view s) {
     if (cap - *pos < s.size()) return false;
-    memcpy(out + *pos, s.data(), s.size());
+    if (!s.empty()) memcpy(out + *pos, s.data(), s.size());  // empty views may hold nullptr
     *pos += s.size();
     return true;
 }
