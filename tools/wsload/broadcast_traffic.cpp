@@ -11,6 +11,10 @@ namespace wsload {
 
 using wspush::codec::Opcode;
 
+namespace {
+constexpr int64_t kPollNs = 200000;  // 0.2 ms: how often another worker's completions are seen
+}
+
 BroadcastTraffic::BroadcastTraffic(WorkerLoop& loop) : loop_(loop), is_sender_(loop.owns(0)) {
     const LoadOptions& o = loop.options();
     limit_ = o.messages ? std::min<uint64_t>(o.messages, o.max_broadcasts) : o.max_broadcasts;
@@ -25,7 +29,7 @@ void BroadcastTraffic::start(uint64_t run_start_ns) {
     if (!is_sender_) done_ = true;
 }
 
-int BroadcastTraffic::pump(uint64_t now_ns) {
+int64_t BroadcastTraffic::pump(uint64_t now_ns) {
     if (done_) return -1;
     const LoadOptions& o = loop_.options();
     SharedRunState& s = loop_.shared();
@@ -55,13 +59,13 @@ int BroadcastTraffic::pump(uint64_t now_ns) {
         if (!loop_.queue_frame(sender, o.binary ? Opcode::Binary : Opcode::Text,
                                reinterpret_cast<uint8_t*>(payload_),
                                static_cast<size_t>(p - payload_)))
-            return 1;  // ring full: the socket drains first
+            return kPollNs;  // ring full: the socket drains first
         sent_++;
         s.sent.fetch_add(1, std::memory_order_release);
     }
     // Waiting for completions: they arrive as events here when procs == 1; other workers'
-    // completions are only visible by polling shared memory, so wake every millisecond.
-    return 1;
+    // completions are only visible by polling shared memory.
+    return loop_.options().procs > 1 ? kPollNs : -1;
 }
 
 void BroadcastTraffic::on_message(ClientConnection& conn, const uint8_t* data, size_t len,

@@ -13,6 +13,7 @@ using wspush::codec::Opcode;
 
 namespace {
 constexpr uint32_t kMaxSendsPerTurn = 4096;  // keep reading while catching up with the rate
+constexpr int64_t kPollNs = 200000;          // 0.2 ms: how often acks from other workers are seen
 }
 
 P2pTraffic::P2pTraffic(WorkerLoop& loop)
@@ -87,7 +88,7 @@ bool P2pTraffic::send_one(uint32_t slot, uint64_t stamp_ns) {
     return true;
 }
 
-int P2pTraffic::pump(uint64_t now_ns) {
+int64_t P2pTraffic::pump(uint64_t now_ns) {
     if (done_) return -1;
     const LoadOptions& o = loop_.options();
     uint64_t elapsed = now_ns - start_ns_;
@@ -108,7 +109,10 @@ int P2pTraffic::pump(uint64_t now_ns) {
             uint64_t stamp = start_ns_ + static_cast<uint64_t>(double(sent_total_) * 1e9 / rate_local_);
             if (!send_one(slot, stamp)) break;
         }
-        return sent_total_ < due ? 0 : 1;
+        if (sent_total_ < due) return 0;
+        // Wake when the next message is due.
+        uint64_t next = start_ns_ + static_cast<uint64_t>(double(sent_total_ + 1) * 1e9 / rate_local_);
+        return next > now_ns ? int64_t(next - now_ns) : 0;
     }
     SharedRunState& s = loop_.shared();
     for (uint32_t slot = 0; slot < local_senders_.size() && budget; slot++) {
@@ -119,7 +123,7 @@ int P2pTraffic::pump(uint64_t now_ns) {
             budget--;
         }
     }
-    return budget ? 1 : 0;
+    return budget == 0 ? 0 : loop_.options().procs > 1 ? kPollNs : -1;
 }
 
 void P2pTraffic::on_message(ClientConnection& conn, const uint8_t* data, size_t len,

@@ -18,7 +18,7 @@ class P2pTraffic final : public TrafficModel {
 public:
     explicit P2pTraffic(WorkerLoop& loop);
     void start(uint64_t run_start_ns) override;
-    int pump(uint64_t now_ns) override;
+    int64_t pump(uint64_t now_ns) override;
     void on_message(ClientConnection& conn, const uint8_t* data, size_t len,
                     uint64_t now_ns) override;
     void publish() override;

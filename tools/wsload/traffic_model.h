@@ -3,8 +3,9 @@
 // connection, then publish() (batched counters to shared memory), then pump() (send what is
 // due), then flushes every connection written to.
 //
-// pump() returns the epoll timeout it needs in ms: 0 = more to send now, 1 = waiting for
-// another process or the clock, -1 = nothing to do (the loop picks its idle timeout).
+// pump() returns how long the loop may wait in ns: 0 = more to send now, > 0 = the next
+// message is due then (or another process is polled), -1 = nothing to do (idle timeout).
+// The loop waits with epoll_pwait2, so a paced sender is not rounded to milliseconds.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -20,7 +21,7 @@ class TrafficModel {
 public:
     virtual ~TrafficModel() = default;
     virtual void start(uint64_t run_start_ns) = 0;
-    virtual int pump(uint64_t now_ns) = 0;
+    virtual int64_t pump(uint64_t now_ns) = 0;
     virtual void on_message(ClientConnection& conn, const uint8_t* data, size_t len,
                             uint64_t now_ns) = 0;
     virtual void publish() = 0;

@@ -26,7 +26,7 @@ namespace {
 constexpr size_t kRecvBuffer = 256 * 1024;
 constexpr uint32_t kReceiverRing = 4096;   // login, pongs, a close: far below this
 constexpr int kMaxEvents = 1024;
-constexpr int kIdleTimeoutMs = 5;          // how soon a phase change is noticed
+constexpr int64_t kIdleTimeoutNs = 5000000;  // how soon a phase change is noticed
 
 double cpu_seconds_self() {
     rusage ru{};
@@ -74,15 +74,16 @@ void WorkerLoop::run(WorkerReport& report) {
     epoll_event events[kMaxEvents];
     bool run_started = false, reported_done = false;
     double cpu_at_run = 0;
-    int timeout = kIdleTimeoutMs;
+    int64_t timeout = kIdleTimeoutNs;
     for (;;) {
-        int n = epoll_wait(epfd_, events, kMaxEvents, timeout);
+        timespec ts{static_cast<time_t>(timeout / 1000000000), static_cast<long>(timeout % 1000000000)};
+        int n = epoll_pwait2(epfd_, events, kMaxEvents, &ts, nullptr);
         now_ns_ = monotonic_ns();
         for (int i = 0; i < n; i++) on_event(conns_[events[i].data.u32], events[i].events);
         Phase phase = shared_.phase.load(std::memory_order_acquire);
         if (phase == Phase::Stop) break;
         if (phase == Phase::Connect) open_more_connections();
-        timeout = kIdleTimeoutMs;
+        timeout = kIdleTimeoutNs;
         if (traffic_) {
             traffic_->publish();
             if (phase == Phase::Run && !run_started) {
@@ -91,8 +92,8 @@ void WorkerLoop::run(WorkerReport& report) {
                 traffic_->start(shared_.run_start_ns.load());
             }
             if (run_started) {
-                int want = traffic_->pump(now_ns_);
-                if (want >= 0) timeout = want;
+                int64_t want = traffic_->pump(now_ns_);
+                if (want >= 0 && want < timeout) timeout = want;
                 if (!reported_done && traffic_->done_sending()) {
                     reported_done = true;
                     traffic_->publish();  // sent counts must be visible before "done"
