@@ -5,16 +5,17 @@
 //   bytes  field
 //   8      id (slot + generation)
 //   4      fd
-//   4      phase, timer list, flags
+//   4      phase, timer list, flags, listener index
 //   8      timer list links (slot indices)
-//   4      last_rx (loop milliseconds)
-//   2+2    close code to send, listener index
-//   48     frame parser (partial frame / fragmented message state)
+//   4      timer_since (loop ms)
+//   4+8+2  user_index, user_ptr, user_len: the handler's (the engine never reads them)
+//   48     HTTP input before the upgrade | frame parser after it (a union: one or the other)
 //   24     write queue
-//   16     http input (partial request head / body, null while none is pending)
-//  ~120    total, guarded by static_assert in server.cpp
+//  120     total (+8 of SlotMap slot header), guarded by static_assert in server.cpp
 #pragma once
 #include <cstdint>
+#include <cstdlib>
+#include <new>
 
 #include "codec/frame_parser.h"
 #include "engine/write_queue.h"
@@ -62,11 +63,31 @@ struct Connection {
     uint8_t listener = 0;  // index of the listener that accepted it
     uint32_t timer_prev = UINT32_MAX;
     uint32_t timer_next = UINT32_MAX;
-    uint32_t timer_since = 0;  // loop ms when put on its current list
-    uint32_t last_rx = 0;      // loop ms of the last byte received
-    codec::FrameParser parser;
+    uint32_t timer_since = 0;  // loop ms when put on its current list (on Active: last read)
+    // The handler's per-connection state (the push service: uid bytes and length, index in
+    // its online list). Here rather than in a side table: one cache line, no second lookup.
+    uint32_t user_index = UINT32_MAX;
+    const void* user_ptr = nullptr;
+    uint16_t user_len = 0;
+    union {
+        HttpInput http;             // while !has(kFlagWebSocket)
+        codec::FrameParser parser;  // once has(kFlagWebSocket)
+    };
     WriteQueue out;
-    HttpInput http;
+
+    Connection() : http() {}
+    ~Connection() {
+        if (has(kFlagWebSocket)) parser.~FrameParser();
+        else std::free(http.data);
+    }
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+    // The upgrade: the HTTP input (already consumed) gives way to the frame parser.
+    void become_websocket() {
+        std::free(http.data);
+        new (&parser) codec::FrameParser();
+        set(kFlagWebSocket);
+    }
 
     bool has(ConnFlag f) const { return flags & f; }
     void set(ConnFlag f) { flags |= f; }

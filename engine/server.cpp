@@ -21,7 +21,7 @@
 
 namespace wspush::engine {
 
-static_assert(sizeof(Connection) <= 136, "Connection grew: every client pays for each byte");
+static_assert(sizeof(Connection) <= 120, "Connection grew: every client pays for each byte");
 
 namespace {
 // epoll user data: a live connection's ConnId (generation never 0), or one of these with
@@ -63,7 +63,6 @@ Server::Server(const ServerConfig& cfg, ServerHandler& handler)
 Server::~Server() {
     slots_.for_each([&](ConnId, Connection& c) {
         if (c.fd >= 0) ::close(c.fd);
-        free(c.http.data);
     });
     for (auto& l : listeners_)
         if (l.fd >= 0) ::close(l.fd);
@@ -178,7 +177,6 @@ void Server::on_accept(size_t index) {
         c->id = id;
         c->fd = fd;
         c->listener = static_cast<uint8_t>(index);
-        c->last_rx = now_ms_;
         struct epoll_event ev {};
         ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
         ev.data.u64 = id.pack();
@@ -293,7 +291,7 @@ void Server::close(Connection& c, uint16_t code, std::string_view reason, CloseR
     }
     if (c.phase == Phase::Open || c.phase == Phase::Http) c.phase = Phase::Closing;
     timers_.put(c, TimerList::Closing, now_ms_);
-    drop_http_input(c);
+    if (!c.has(kFlagWebSocket)) drop_http_input(c);
     c.clear(kFlagDirty);  // re-queue: mark_dirty skips flagged connections
     if (!c.has(kFlagWantWrite)) {
         c.set(kFlagDirty);
@@ -330,7 +328,6 @@ void Server::reap_pending() {
         }
         timers_.unlink(*c);
         ::close(c->fd);  // also removes it from the epoll set
-        free(c->http.data);
         slots_.erase(c->id);
     }
     reap_.clear();
@@ -339,7 +336,6 @@ void Server::reap_pending() {
 // ---------------------------------------------------------------- timers
 
 void Server::touch(Connection& c) {
-    c.last_rx = now_ms_;
     // Only an open, logged-in connection is on the ping/idle lists; moving it to the tail on
     // every read keeps both lists sorted by last activity (O(1): two neighbours' links).
     if ((c.timer == TimerList::Active && c.timer_since != now_ms_) || c.timer == TimerList::Pinged)

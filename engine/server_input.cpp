@@ -128,12 +128,16 @@ void Server::handle_http_bytes(Connection& c, uint8_t* data, size_t len) {
         return;
     }
     keep_http_input(c, data, len);
-    size_t used = process_http(c, reinterpret_cast<uint8_t*>(c.http.data), c.http.len);
-    if (c.phase != Phase::Http || c.has(kFlagCloseRequested) || used == c.http.len) {
-        drop_http_input(c);
-    } else if (used > 0) {
-        memmove(c.http.data, c.http.data + used, c.http.len - used);
-        c.http.len -= static_cast<uint32_t>(used);
+    // Take the held bytes out of the connection: an upgrade turns c.http into the parser.
+    HttpInput held = c.http;
+    c.http = HttpInput{};
+    size_t used = process_http(c, reinterpret_cast<uint8_t*>(held.data), held.len);
+    if (c.phase == Phase::Http && !c.has(kFlagCloseRequested) && used < held.len) {
+        memmove(held.data, held.data + used, held.len - used);
+        held.len -= static_cast<uint32_t>(used);
+        c.http = held;
+    } else {
+        free(held.data);
     }
 }
 
@@ -240,7 +244,7 @@ bool Server::upgrade(Connection& c, const codec::HttpRequest& req, const codec::
     f->unref();
     mark_dirty(c);
     c.phase = Phase::Open;
-    c.set(kFlagWebSocket);
+    c.become_websocket();
     ++open_ws_;
     ++stats_.handshakes;
     timers_.put(c, TimerList::Login, now_ms_);

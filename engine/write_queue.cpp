@@ -12,31 +12,34 @@ namespace {
 constexpr uint32_t kKeepRingSlots = 8;
 }  // namespace
 
+static_assert(sizeof(WriteQueue) == 24, "WriteQueue is in every connection");
+
 SharedFrame* WriteQueue::at(uint32_t i) const {
     assert(i < count_);
-    return cap_ == 0 ? single_ : ring_[(head_ + i) & (cap_ - 1)];
+    return cap_log2_ == 0 ? single_ : ring_[(head_ + i) & (cap() - 1)];
 }
 
 void WriteQueue::grow() {
-    uint32_t new_cap = cap_ == 0 ? 4 : cap_ * 2;
+    uint32_t new_log2 = cap_log2_ == 0 ? 2 : cap_log2_ + 1;
+    uint32_t new_cap = 1u << new_log2;
     auto** ring = static_cast<SharedFrame**>(std::malloc(sizeof(SharedFrame*) * new_cap));
     if (!ring) throw std::bad_alloc();
     for (uint32_t i = 0; i < count_; ++i) ring[i] = at(i);
-    if (cap_ != 0) std::free(ring_);
+    if (cap_log2_ != 0) std::free(ring_);
     ring_ = ring;
-    cap_ = new_cap;
+    cap_log2_ = new_log2 & 31;
     head_ = 0;
 }
 
 void WriteQueue::push(SharedFrame* f) {
-    if (cap_ == 0 && count_ == 0) {
+    if (cap_log2_ == 0 && count_ == 0) {
         single_ = f;
     } else {
-        if (count_ == cap_ || cap_ == 0) grow();
-        ring_[(head_ + count_) & (cap_ - 1)] = f;
+        if (cap_log2_ == 0 || count_ == cap()) grow();
+        ring_[(head_ + count_) & (cap() - 1)] = f;
     }
     f->ref();
-    ++count_;
+    count_ = count_ + 1;
     bytes_ += f->size();
 }
 
@@ -52,7 +55,7 @@ int WriteQueue::fill_iov(struct iovec* iov, int max) const {
 }
 
 void WriteQueue::consume(size_t n) {
-    bytes_ -= n;
+    bytes_ -= static_cast<uint32_t>(n);
     while (n > 0) {
         SharedFrame* f = at(0);
         size_t left = f->size() - offset_;
@@ -63,13 +66,13 @@ void WriteQueue::consume(size_t n) {
         n -= left;
         offset_ = 0;
         f->unref();
-        --count_;
-        if (cap_ != 0) head_ = (head_ + 1) & (cap_ - 1);
+        count_ = count_ - 1;
+        if (cap_log2_ != 0) head_ = (head_ + 1) & (cap() - 1);
     }
     // Frames of zero bytes never occur; an empty queue gives back a large ring.
-    if (count_ == 0 && cap_ > kKeepRingSlots) {
+    if (count_ == 0 && cap() > kKeepRingSlots) {
         std::free(ring_);
-        cap_ = 0;
+        cap_log2_ = 0;
         head_ = 0;
     }
 }
@@ -80,7 +83,7 @@ void WriteQueue::drop_unstarted() {
         SharedFrame* f = at(count_ - 1);
         bytes_ -= f->size();
         f->unref();
-        --count_;
+        count_ = count_ - 1;
     }
 }
 
@@ -88,10 +91,10 @@ void WriteQueue::clear() {
     while (count_ > 0) {
         SharedFrame* f = at(count_ - 1);
         f->unref();
-        --count_;
+        count_ = count_ - 1;
     }
-    if (cap_ != 0) std::free(ring_);
-    cap_ = 0;
+    if (cap_log2_ != 0) std::free(ring_);
+    cap_log2_ = 0;
     head_ = 0;
     offset_ = 0;
     bytes_ = 0;

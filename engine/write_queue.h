@@ -1,7 +1,7 @@
 // WriteQueue: a connection's pending output, as references to SharedFrames, flushed with one
 // writev per connection per loop iteration.
 //
-// Layout (24 bytes): a ring of SharedFrame* allocated only when two or more frames are queued
+// Layout (24 bytes, static_assert in write_queue.cpp): a ring of SharedFrame* allocated only when two or more frames are queued
 // at once; a single pending frame (the common case: one reply, one push) sits in the pointer
 // field itself, so an idle connection owns no queue memory at all.
 //
@@ -31,7 +31,7 @@ public:
     bool empty() const { return count_ == 0; }
     uint32_t frames() const { return count_; }
     // Bytes not yet written, across all queued frames.
-    uint64_t bytes() const { return bytes_; }
+    uint32_t bytes() const { return bytes_; }
     // Whether the oldest frame has been partly written (it must be finished before anything
     // else goes out, or the stream of frames would be corrupt).
     bool head_started() const { return offset_ != 0; }
@@ -50,14 +50,16 @@ private:
     void grow();
 
     union {
-        SharedFrame** ring_;   // when cap_ > 0
-        SharedFrame* single_;  // when cap_ == 0 and count_ == 1
+        SharedFrame** ring_;   // when cap_log2_ > 0
+        SharedFrame* single_;  // when cap_log2_ == 0 and count_ == 1
     };
-    uint32_t cap_ = 0;     // ring capacity (power of two), 0 = no ring
+    uint32_t cap() const { return cap_log2_ ? 1u << cap_log2_ : 0u; }
+
     uint32_t head_ = 0;
-    uint32_t count_ = 0;
-    uint32_t offset_ = 0;  // bytes of the head frame already written
-    uint64_t bytes_ = 0;
+    uint32_t count_ : 27 = 0;    // frames queued (a 4 MiB backlog of 2-byte frames fits)
+    uint32_t cap_log2_ : 5 = 0;  // ring capacity 2^cap_log2_; 0 = no ring
+    uint32_t offset_ = 0;        // bytes of the head frame already written
+    uint32_t bytes_ = 0;         // unsent bytes; the backlog limit (< 2 GiB) bounds it
 };
 
 }  // namespace wspush::engine

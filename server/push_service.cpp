@@ -1,5 +1,7 @@
 #include "server/push_service.h"
 
+#include <malloc.h>
+
 #include <cstring>
 
 #include "codec/close_code.h"
@@ -31,7 +33,7 @@ void PushService::set_api(size_t listener_index, std::unique_ptr<HttpApi> api) {
     api_ = std::move(api);
 }
 
-void PushService::on_open(engine::Connection& c, const codec::Upgrade&) { sessions_.of(c) = Session{}; }
+void PushService::on_open(engine::Connection&, const codec::Upgrade&) {}
 
 void PushService::on_close(engine::Connection& c) { sessions_.logout(c); }
 
@@ -84,6 +86,8 @@ void PushService::route(engine::Connection& c, Opcode op, const uint8_t* data, s
         n = router_->to_uid(target, m);
     }
     stats_.deliveries += n;
+    stats_.client_bytes_in += m.len;
+    stats_.client_bytes_out += n * m.len;
     if (n == 0) ++stats_.dropped_offline;
 }
 
@@ -114,7 +118,7 @@ std::string PushService::stats_line() const {
                      "msgs_in=%llu to_uid=%llu to_all=%llu deliveries=%llu dropped_offline=%llu "
                      "bad_format=%llu bytes_in=%llu bytes_out=%llu writevs=%llu refused_fd=%llu over_max_conns=%llu",
                      server_->connections(), server_->open_websockets(), sessions_.online().size(),
-                     const_cast<Sessions&>(sessions_).uids().uid_count(),
+                     sessions_.uids().uid_count(),
                      (unsigned long long)stats_.logins, (unsigned long long)stats_.login_failures,
                      (unsigned long long)e.messages_in, (unsigned long long)stats_.to_uid,
                      (unsigned long long)stats_.to_all, (unsigned long long)stats_.deliveries,
@@ -123,6 +127,8 @@ std::string PushService::stats_line() const {
                      (unsigned long long)e.writev_calls, (unsigned long long)e.accept_refused_fd,
                      (unsigned long long)e.over_max_conns);
     std::string line(buf, static_cast<size_t>(n));
+    struct mallinfo2 mi = mallinfo2();  // O(arena bins): fine once per stats interval
+    line += " heap_in_use=" + std::to_string(mi.uordblks) + " heap_free=" + std::to_string(mi.fordblks);
     line += " closes:";
     for (int r = 0; r < static_cast<int>(CloseReason::kCount); ++r) {
         if (e.closes[r] == 0) continue;

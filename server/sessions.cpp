@@ -3,27 +3,30 @@
 namespace wspush::server {
 
 bool Sessions::login(engine::Connection& c, std::string_view uid) {
+    if (uid.size() > UINT16_MAX) return false;
     std::string_view stored;
     auto r = uids_.add(uid, c.id, &stored);
     if (r == registry::UidTable::AddResult::TooLong) return false;
-    Session& s = of(c);
-    s.uid = stored;
-    s.online_index = static_cast<uint32_t>(online_.size());
+    // An empty uid is refused before this; a non-null pointer is the logged-in mark.
+    c.user_ptr = stored.data();
+    c.user_len = static_cast<uint16_t>(stored.size());
+    c.user_index = static_cast<uint32_t>(online_.size());
     online_.push_back(&c);
     return true;
 }
 
 void Sessions::logout(engine::Connection& c) {
     if (!logged_in(c)) return;
-    Session& s = by_slot_[c.id.slot];
-    uids_.remove(s.uid, c.id);
+    uids_.remove(uid_of(c), c.id);
     groups_.leave_all(c.id);
     // Swap-remove from the dense online list.
     engine::Connection* last = online_.back();
-    online_[s.online_index] = last;
-    by_slot_[last->id.slot].online_index = s.online_index;
+    online_[c.user_index] = last;
+    last->user_index = c.user_index;
     online_.pop_back();
-    s = Session{};
+    c.user_ptr = nullptr;
+    c.user_len = 0;
+    c.user_index = UINT32_MAX;
 }
 
 }  // namespace wspush::server
