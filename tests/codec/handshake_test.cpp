@@ -265,7 +265,8 @@ TEST(HttpRequest, RejectsControlCharInValue) {
 }
 
 TEST(HttpRequest, TrimsValueWhitespaceAndKeepsObsText) {
-    Parsed p = parse("GET / HTTP/1.1\r\nX-A: \t caf\xc3\xa9 \t\r\nX-Empty:\r\n\r\n");
+    const std::string wire = "GET / HTTP/1.1\r\nX-A: \t caf\xc3\xa9 \t\r\nX-Empty:\r\n\r\n";
+    Parsed p = parse(wire);
     ASSERT_GT(p.rc, 0);
     EXPECT_EQ(p.req.header("x-a"), "caf\xc3\xa9");
     EXPECT_TRUE(p.req.has_header("X-EMPTY"));
