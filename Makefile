@@ -63,7 +63,7 @@ $(BUILD)/%.a:
 	rm -f $@ && ar rcs $@ $^
 
 ALL_LIBS := $(LIBSERVER) $(LIBENGINE) $(LIBREGISTRY) $(LIBCODEC)
-SYS_LIBS := $(CODEC_LIBS) $(REGISTRY_LIBS)
+SYS_LIBS := $(CODEC_LIBS) $(REGISTRY_LIBS) -lsimdjson
 
 $(BUILD)/wspush: $(call obj,server/main.cpp) $(ALL_LIBS)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(SYS_LIBS)

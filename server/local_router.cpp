@@ -1,5 +1,7 @@
 #include "server/local_router.h"
 
+#include <optional>
+
 namespace wspush::server {
 
 using engine::FrameRef;
@@ -22,6 +24,20 @@ size_t LocalRouter::to_uid(std::string_view uid, const Outgoing& m) {
 
 size_t LocalRouter::to_group(std::string_view group, const Outgoing& m) {
     return to_span(sessions_.groups().members(group), m);
+}
+
+// One encoding for every uid's connections; the frame is allocated only when someone is online.
+size_t LocalRouter::to_uids(const std::string_view* uids, size_t count, const Outgoing& m) {
+    std::optional<FrameRef> frame;
+    size_t n = 0;
+    for (size_t i = 0; i < count; ++i) {
+        registry::ConnSpan conns = sessions_.uids().find(uids[i]);
+        if (conns.empty()) continue;
+        if (!frame) frame.emplace(Server::encode(m.op, m.data, m.len));
+        for (registry::ConnId id : conns)
+            if (engine::Connection* c = server_.get(id)) n += server_.send(*c, frame->get());
+    }
+    return n;
 }
 
 // Tightest loop of a broadcast: one pointer load, one queue push per recipient.

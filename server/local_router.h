@@ -15,6 +15,7 @@ public:
     size_t to_uid(std::string_view uid, const Outgoing& m) override;
     size_t to_group(std::string_view group, const Outgoing& m) override;
     size_t to_all(const Outgoing& m) override;
+    size_t to_uids(const std::string_view* uids, size_t count, const Outgoing& m) override;
 
 private:
     size_t to_span(registry::ConnSpan conns, const Outgoing& m);

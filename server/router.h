@@ -25,6 +25,13 @@ public:
     virtual size_t to_uid(std::string_view uid, const Outgoing& m) = 0;
     virtual size_t to_group(std::string_view group, const Outgoing& m) = 0;
     virtual size_t to_all(const Outgoing& m) = 0;
+    // One message to several uids (the API's "uids": [...]). This default encodes per uid;
+    // LocalRouter encodes once for all of them.
+    virtual size_t to_uids(const std::string_view* uids, size_t count, const Outgoing& m) {
+        size_t n = 0;
+        for (size_t i = 0; i < count; ++i) n += to_uid(uids[i], m);
+        return n;
+    }
 };
 
 }  // namespace wspush::server

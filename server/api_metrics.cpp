@@ -1,0 +1,132 @@
+#include "server/api_metrics.h"
+
+#include <cstdio>
+
+#include "engine/engine_stats.h"
+#include "server/push_service.h"
+
+namespace wspush::server {
+
+void ApiMetrics::count(ApiRoute route, int status) {
+    size_t slot = kApiStatusSlots - 1;
+    for (size_t i = 0; i + 1 < kApiStatusSlots; ++i)
+        if (kApiStatuses[i] == status) slot = i;
+    ++requests[static_cast<size_t>(route)][slot];
+}
+
+void ApiMetrics::observe_push(double seconds) {
+    size_t i = 0;
+    while (i < kPushLatencyBuckets && seconds > kPushLatencyBounds[i]) ++i;
+    ++push_latency[i];
+    push_latency_sum += seconds;
+    ++push_latency_count;
+}
+
+namespace {
+
+// Appends "# HELP"/"# TYPE" for one metric family.
+void family(std::string& out, const char* name, const char* type, const char* help) {
+    out += "# HELP ";
+    out += name;
+    out += ' ';
+    out += help;
+    out += "\n# TYPE ";
+    out += name;
+    out += ' ';
+    out += type;
+    out += '\n';
+}
+
+// name{labels} value
+void sample(std::string& out, const char* name, const char* labels, uint64_t value) {
+    char buf[256];
+    int n = snprintf(buf, sizeof buf, "%s%s%s%s %llu\n", name, *labels ? "{" : "", labels, *labels ? "}" : "",
+                     static_cast<unsigned long long>(value));
+    out.append(buf, static_cast<size_t>(n));
+}
+
+void one(std::string& out, const char* name, const char* type, const char* help, uint64_t value) {
+    family(out, name, type, help);
+    sample(out, name, "", value);
+}
+
+void by_path(std::string& out, const char* name, const char* help, uint64_t client, uint64_t api) {
+    family(out, name, "counter", help);
+    sample(out, name, "path=\"client\"", client);
+    sample(out, name, "path=\"api\"", api);
+}
+
+void render_gauges(PushService& s, std::string& out) {
+    engine::Server& srv = s.server();
+    one(out, "wspush_connections", "gauge", "Open sockets (WebSocket and HTTP).", srv.connections());
+    one(out, "wspush_websockets", "gauge", "Open WebSocket connections.", srv.open_websockets());
+    one(out, "wspush_online_connections", "gauge", "Logged-in WebSocket connections.", s.sessions().online().size());
+    one(out, "wspush_online_uids", "gauge", "Distinct uids with a connection.", s.sessions().uids().uid_count());
+    one(out, "wspush_groups", "gauge", "Groups with at least one member.", s.sessions().groups().group_count());
+}
+
+void render_traffic(PushService& s, std::string& out) {
+    const engine::EngineStats& e = s.server().stats();
+    const ServiceStats& st = s.stats();
+    one(out, "wspush_logins_total", "counter", "Successful logins.", st.logins);
+    one(out, "wspush_login_failures_total", "counter", "Refused logins.", st.login_failures);
+    by_path(out, "wspush_messages_in_total", "Messages received: WebSocket data messages, API pushes.",
+            e.messages_in, st.api_messages);
+    by_path(out, "wspush_message_bytes_in_total", "Payload bytes of routed client messages and API pushes.",
+            st.client_bytes_in, st.api_bytes_in);
+    by_path(out, "wspush_messages_out_total", "Frames queued to recipients, by origin of the message.",
+            st.deliveries - st.api_deliveries, st.api_deliveries);
+    by_path(out, "wspush_message_bytes_out_total", "Payload bytes queued to recipients, by origin.",
+            st.client_bytes_out, st.api_bytes_out);
+    family(out, "wspush_socket_bytes_total", "counter", "Bytes read from and written to sockets (all listeners).");
+    sample(out, "wspush_socket_bytes_total", "direction=\"in\"", e.bytes_in);
+    sample(out, "wspush_socket_bytes_total", "direction=\"out\"", e.bytes_out);
+    family(out, "wspush_drops_total", "counter", "Messages not delivered, by reason.");
+    sample(out, "wspush_drops_total", "reason=\"offline\"", st.dropped_offline);
+    sample(out, "wspush_drops_total", "reason=\"bad_format\"", st.bad_format);
+    family(out, "wspush_closes_total", "counter", "Connections closed, by reason.");
+    char labels[64];
+    for (int r = 0; r < static_cast<int>(engine::CloseReason::kCount); ++r) {
+        snprintf(labels, sizeof labels, "reason=\"%s\"", engine::close_reason_name(static_cast<engine::CloseReason>(r)));
+        sample(out, "wspush_closes_total", labels, e.closes[r]);
+    }
+}
+
+void render_api(const ApiMetrics& api, std::string& out) {
+    family(out, "wspush_api_requests_total", "counter", "Push API requests, by route and status.");
+    char labels[96];
+    for (size_t r = 0; r < static_cast<size_t>(ApiRoute::kCount); ++r) {
+        for (size_t k = 0; k < kApiStatusSlots; ++k) {
+            if (api.requests[r][k] == 0) continue;
+            char status[8];
+            if (k + 1 < kApiStatusSlots) snprintf(status, sizeof status, "%d", kApiStatuses[k]);
+            else snprintf(status, sizeof status, "other");
+            snprintf(labels, sizeof labels, "route=\"%s\",status=\"%s\"", api_route_name(static_cast<ApiRoute>(r)),
+                     status);
+            sample(out, "wspush_api_requests_total", labels, api.requests[r][k]);
+        }
+    }
+    const char* h = "wspush_api_push_duration_seconds";
+    family(out, h, "histogram", "Time spent handling a push request (parse, route, queue), seconds.");
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i <= kPushLatencyBuckets; ++i) {
+        cumulative += api.push_latency[i];
+        if (i < kPushLatencyBuckets) snprintf(labels, sizeof labels, "le=\"%g\"", kPushLatencyBounds[i]);
+        else snprintf(labels, sizeof labels, "le=\"+Inf\"");
+        sample(out, "wspush_api_push_duration_seconds_bucket", labels, cumulative);
+    }
+    char buf[96];
+    int n = snprintf(buf, sizeof buf, "%s_sum %.9f\n", h, api.push_latency_sum);
+    out.append(buf, static_cast<size_t>(n));
+    sample(out, "wspush_api_push_duration_seconds_count", "", api.push_latency_count);
+}
+
+}  // namespace
+
+void render_prometheus(PushService& service, const ApiMetrics& api, std::string& out) {
+    render_gauges(service, out);
+    render_traffic(service, out);
+    render_api(api, out);
+}
+
+}  // namespace wspush::server

@@ -1,0 +1,98 @@
+// HttpApi: the push endpoints. Every one parses the whole body into batch_ first (nothing
+// is sent if any item is invalid), then delivers through the Router, which encodes each
+// message once whatever the number of recipients.
+#include "codec/http_status.h"
+#include "server/api_json_writer.h"
+#include "server/http_api.h"
+#include "server/push_service.h"
+
+namespace wspush::server {
+
+size_t HttpApi::deliver(const PushItem& item) {
+    std::string_view msg = batch_.view(item.message);
+    Outgoing m{item.binary ? codec::Opcode::Binary : codec::Opcode::Text,
+               reinterpret_cast<const uint8_t*>(msg.data()), msg.size()};
+    Router& router = service_.router();
+    size_t n = 0;
+    switch (item.target) {
+        case PushTarget::Uid: n = router.to_uid(batch_.view(item.name), m); break;
+        case PushTarget::Group: n = router.to_group(batch_.view(item.name), m); break;
+        case PushTarget::All: n = router.to_all(m); break;
+        case PushTarget::Uids: {
+            // Views into the arena, now stable: parsing is over. Reused vector: no allocation.
+            uids_.clear();
+            for (uint32_t i = 0; i < item.uids_count; ++i) uids_.push_back(batch_.view(batch_.uid_refs[item.uids_begin + i]));
+            n = router.to_uids(uids_.data(), uids_.size(), m);
+            break;
+        }
+    }
+    ServiceStats& st = service_.stats();
+    ++st.api_messages;
+    st.api_bytes_in += m.len;
+    st.deliveries += n;
+    st.api_deliveries += n;
+    st.api_bytes_out += n * m.len;
+    if (n == 0) ++st.dropped_offline;
+    return n;
+}
+
+int HttpApi::push(const uint8_t* body, size_t len) {
+    batch_.clear();
+    ApiError err;
+    if (!parser_.parse_push(body, len, kTargetUidOrUids, batch_, &err)) return error(err);
+    size_t n = deliver(batch_.items[0]);
+    JsonWriter(out_).raw("{").key("delivered").num(n).raw("}\n");
+    return codec::kHttpOk;
+}
+
+// {"delivered": total, "results": [per item, in order]}
+int HttpApi::push_batch(const codec::HttpRequest& req, const uint8_t* body, size_t len) {
+    batch_.clear();
+    ApiError err;
+    std::string_view type = req.header("Content-Type");
+    constexpr std::string_view kNdjson = "application/x-ndjson";
+    bool ndjson = type.size() >= kNdjson.size() && codec::ascii_iequals(type.substr(0, kNdjson.size()), kNdjson);
+    if (!parser_.parse_batch(body, len, ndjson, batch_, &err)) return error(err);
+    // The results are written after the total; deliver into a reused results list first.
+    size_t total = 0;
+    results_.clear();
+    for (const PushItem& item : batch_.items) {
+        size_t n = deliver(item);
+        total += n;
+        results_.push_back(n);
+    }
+    JsonWriter w(out_);
+    w.raw("{").key("delivered").num(total).raw(",").key("results").raw("[");
+    for (size_t i = 0; i < results_.size(); ++i) {
+        if (i) w.raw(",");
+        w.num(results_[i]);
+    }
+    w.raw("]}\n");
+    return codec::kHttpOk;
+}
+
+int HttpApi::broadcast(const uint8_t* body, size_t len) {
+    batch_.clear();
+    ApiError err;
+    if (!parser_.parse_push(body, len, kTargetFromPath, batch_, &err)) return error(err);
+    batch_.items[0].target = PushTarget::All;
+    size_t n = deliver(batch_.items[0]);
+    JsonWriter(out_).raw("{").key("delivered").num(n).raw("}\n");
+    return codec::kHttpOk;
+}
+
+int HttpApi::group_push(const uint8_t* body, size_t len) {
+    batch_.clear();
+    ApiError err;
+    if (!parser_.valid_group(match_.group)) return error(codec::kHttpBadRequest, "group name longer than max-uid-len");
+    if (!parser_.parse_push(body, len, kTargetFromPath, batch_, &err)) return error(err);
+    PushItem& item = batch_.items[0];
+    item.target = PushTarget::Group;
+    item.name = {static_cast<uint32_t>(batch_.arena.size()), static_cast<uint32_t>(match_.group.size())};
+    batch_.arena.append(match_.group);
+    size_t n = deliver(item);
+    JsonWriter(out_).raw("{").key("delivered").num(n).raw("}\n");
+    return codec::kHttpOk;
+}
+
+}  // namespace wspush::server

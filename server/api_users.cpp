@@ -1,0 +1,64 @@
+// HttpApi: presence (GatewayWorker's isUidOnline / getClientIdByUid) and kick (closeClient).
+#include "codec/http_status.h"
+#include "engine/engine_stats.h"
+#include "server/api_json_writer.h"
+#include "server/http_api.h"
+#include "server/push_service.h"
+
+namespace wspush::server {
+
+namespace {
+
+void write_presence(JsonWriter& w, std::string_view uid, size_t connections) {
+    w.raw("{").key("uid").str(uid).raw(",").key("online").boolean(connections > 0);
+    w.raw(",").key("connections").num(connections).raw("}");
+}
+
+}  // namespace
+
+int HttpApi::user_get() {
+    JsonWriter w(out_);
+    write_presence(w, match_.uid, service_.sessions().uids().find(match_.uid).size);
+    w.raw("\n");
+    return codec::kHttpOk;
+}
+
+// {"users": [{"uid", "online", "connections"} in request order], "online": how many are}
+int HttpApi::presence(const uint8_t* body, size_t len) {
+    ApiError err;
+    if (!parser_.parse_uid_list(body, len, uids_, &err)) return error(err);
+    registry::UidTable& table = service_.sessions().uids();
+    JsonWriter w(out_);
+    size_t online = 0;
+    w.raw("{").key("users").raw("[");
+    for (size_t i = 0; i < uids_.size(); ++i) {
+        size_t n = table.find(uids_[i]).size;
+        online += n > 0;
+        if (i) w.raw(",");
+        write_presence(w, uids_[i], n);
+    }
+    w.raw("],").key("online").num(online).raw("}\n");
+    return codec::kHttpOk;
+}
+
+// Closes every connection of the uid with the given close code and reason. The close frame is
+// queued behind what the client already has queued, so pushes sent before the kick arrive.
+int HttpApi::user_disconnect(const uint8_t* body, size_t len) {
+    KickRequest kick;
+    ApiError err;
+    if (!parser_.parse_kick(body, len, &kick, &err)) return error(err);
+    engine::Server& srv = service_.server();
+    size_t closed = 0;
+    // close() only marks connections; they leave the uid table when reaped after this loop
+    // iteration, so the span stays valid while we walk it.
+    for (registry::ConnId id : service_.sessions().uids().find(match_.uid)) {
+        if (engine::Connection* c = srv.get(id)) {
+            srv.close(*c, kick.code, kick.reason, engine::CloseReason::Kicked);
+            ++closed;
+        }
+    }
+    JsonWriter(out_).raw("{").key("uid").str(match_.uid).raw(",").key("disconnected").num(closed).raw("}\n");
+    return codec::kHttpOk;
+}
+
+}  // namespace wspush::server
