@@ -1,8 +1,11 @@
-// UidTable: Robin Hood linear probing over 16-byte slots, backward-shift deletion, and
-// incremental resize (two arrays while migrating). Layout and reasoning: docs/registry.md.
+// UidTable: linear probing over a tag array (16 tags per SSE2 compare) and 32-byte slots that
+// hold the uid inline; backward-shift deletion; incremental resize (two arrays while
+// migrating). Layout, load factor and costs: docs/registry.md.
 #include "registry/uid_table.h"
 
+#include <algorithm>
 #include <cassert>
+#include <cstring>
 #include <new>
 #include <utility>
 #include <vector>
@@ -11,35 +14,66 @@
 #include <xxhash.h>
 
 #include "registry/key_arena.h"
+#include "registry/tag_group.h"
 #include "registry/zeroed_pages.h"
 
 namespace wspush::registry {
 namespace {
 
-// 16 bytes, 4 per cache line. key == 0: empty (so a zeroed array is an empty table).
-// hash: low 32 bits of XXH3. It is the fingerprint (a probe compares it before touching the
-// arena) and the home position (hash & mask), so growth never rehashes a key.
-// conn: the one connection, or, when conn.gen == 0, conn.slot indexes a multi-connection set.
-struct Slot {
-    uint32_t hash;
-    uint32_t key;
-    ConnId conn;
-};
-static_assert(sizeof(Slot) == 16);
+constexpr size_t kInline = 19;  // every decimal int64 and every 16-byte id fits
 
+// 32 bytes, two per cache line. image = [length byte][first 19 uid bytes, zero padded]. For a
+// uid of up to 19 bytes equality is decided by one 20-byte compare inside the slot, so a hit
+// touches one slot line and no arena line; a longer uid matches the image, then the arena copy.
+struct Slot {
+    ConnId conn;        // the one connection, or (gen 0) conn.slot indexes a multi-connection set
+    uint32_t key;       // arena ref: the stable copy of the uid (stored views, long uids)
+    uint8_t image[20];  // image[0]: length, 255 meaning 255 or more
+};
+static_assert(sizeof(Slot) == 32);
+
+struct Image {
+    uint8_t b[20] = {};
+    explicit Image(std::string_view uid) {
+        b[0] = uint8_t(std::min<size_t>(uid.size(), 255));
+        if (!uid.empty()) std::memcpy(b + 1, uid.data(), std::min(uid.size(), kInline));
+    }
+};
+
+// One allocation: capacity slots, then capacity + 16 tags; tags [cap, cap + 15) clone tags
+// [0, 15) so a group load near the end reads the wrapped-around tags without a second load.
 struct Table {
     Slot* slots = nullptr;
-    uint32_t mask = 0;
+    uint8_t* tags = nullptr;
+    size_t mask = 0;
     size_t count = 0;
-    size_t capacity() const { return slots ? size_t(mask) + 1 : 0; }
-    size_t bytes() const { return capacity() * sizeof(Slot); }
+
+    static size_t bytes_for(size_t cap) { return cap * sizeof(Slot) + cap + kGroupWidth; }
+    size_t capacity() const { return slots ? mask + 1 : 0; }
+    size_t bytes() const { return slots ? bytes_for(capacity()) : 0; }
+    void set_tag(size_t i, uint8_t tag) {
+        tags[i] = tag;
+        if (i < kGroupWidth - 1) tags[mask + 1 + i] = tag;
+    }
+
+    static Table allocate(size_t cap) {
+        void* p = zeroed_pages_alloc(bytes_for(cap));
+        if (!p) throw std::bad_alloc();
+        Table t;
+        t.slots = static_cast<Slot*>(p);
+        t.tags = reinterpret_cast<uint8_t*>(t.slots + cap);
+        t.mask = cap - 1;
+        return t;
+    }
+    void release() { zeroed_pages_free(slots, bytes()); }
 };
 
 constexpr size_t kNone = ~size_t(0);
-constexpr size_t kMinCapacity = 16;
-// Max load 0.8: Robin Hood keeps the mean probe length near 3 slots (under one cache line of
-// fingerprints) at 0.8; at 0.9 it roughly doubles. Growth leaves load 0.4, shrink (below 0.2)
-// leaves 0.4, so a table oscillating around a size boundary never thrashes.
+constexpr size_t kMinCapacity = 16;  // at least one tag group
+// Max load 0.8. Linear probing's mean probe for a miss is (1 + 1/(1-a)^2)/2 slots: 13 at 0.8,
+// 32 at 0.875 (SwissTable's 7/8 relies on quadratic probing over groups, which backward-shift
+// deletion cannot use). 13 tags is still one group load most of the time. Growth leaves load
+// 0.4; shrink (below 0.2) leaves 0.4, so a table hovering at a boundary never thrashes.
 size_t max_load(size_t cap) { return cap - cap / 5; }
 size_t min_load(size_t cap) { return cap / 5; }
 // Old-array slots visited per add/remove while migrating. Migration needs capacity + entries
@@ -48,7 +82,7 @@ size_t min_load(size_t cap) { return cap / 5; }
 // max load, so a second resize never finds the first unfinished.
 constexpr size_t kMigrateBudget = 8;
 
-uint32_t distance(const Table& t, size_t pos, uint32_t hash) { return uint32_t((pos - hash) & t.mask); }
+uint32_t lowest(uint32_t m) { return uint32_t(__builtin_ctz(m)); }
 
 }  // namespace
 
@@ -57,131 +91,156 @@ struct UidTable::Impl {
     uint64_t (*hash_override)(const void*, size_t);
     KeyArena arena;
     Table cur;
-    Table old;          // being migrated into cur when old.slots != nullptr
-    size_t cursor = 0;  // old's slots below cursor are empty (and may be released)
-    size_t released = 0;  // bytes of old already given back, a multiple of kPageRelease
+    Table old;            // being migrated into cur when old.slots != nullptr
+    size_t cursor = 0;    // old's slots below cursor are empty (and their pages may be released)
+    size_t released = 0;       // bytes of old's slots already given back
+    size_t released_tags = 0;  // bytes of old's tags already given back
     size_t conns = 0;
     std::vector<std::vector<ConnId>> sets;  // multi-connection uids; freed sets keep capacity
     std::vector<uint32_t> free_sets;
 
-    Impl(size_t max, uint64_t (*h)(const void*, size_t)) : max_len(max), hash_override(h), arena(max) {
-        cur.slots = static_cast<Slot*>(zeroed_pages_alloc(kMinCapacity * sizeof(Slot)));
-        if (!cur.slots) throw std::bad_alloc();
-        cur.mask = kMinCapacity - 1;
-    }
+    Impl(size_t max, uint64_t (*h)(const void*, size_t))
+        : max_len(max), hash_override(h), arena(max), cur(Table::allocate(kMinCapacity)) {}
     ~Impl() {
-        zeroed_pages_free(cur.slots, cur.bytes());
-        zeroed_pages_free(old.slots, old.bytes());
+        cur.release();
+        old.release();
     }
 
-    uint32_t hash(std::string_view uid) const {
-        return uint32_t(hash_override ? hash_override(uid.data(), uid.size()) : XXH3_64bits(uid.data(), uid.size()));
+    uint64_t hash(std::string_view uid) const {
+        return hash_override ? hash_override(uid.data(), uid.size()) : XXH3_64bits(uid.data(), uid.size());
+    }
+    // Slots keep no hash: short uids rehash from the slot itself (a few ns), long ones from the
+    // arena. Needed only when an entry moves (deletion shift, migration), never on lookup.
+    uint64_t hash_of(const Slot& s) const {
+        if (s.image[0] <= kInline) return hash({reinterpret_cast<const char*>(s.image + 1), s.image[0]});
+        return hash(arena.view(s.key));
     }
 
-    // Position of uid in t, or kNone. Slots below `floor` are known empty (the migrated prefix
-    // of the old array) and are never read: their pages may have been released.
-    size_t locate(const Table& t, size_t floor, uint32_t h, std::string_view uid) const {
+    bool matches(const Slot& s, const Image& im, std::string_view uid) const {
+        if (std::memcmp(s.image, im.b, sizeof im.b) != 0) return false;
+        return uid.size() <= kInline || arena.equals(s.key, uid);
+    }
+
+    // Position of uid in t, or kNone. Tight loop: one 16-tag compare per group; a slot is read
+    // only when its 7 tag bits match (1 in 128 for a stranger).
+    size_t locate(const Table& t, uint64_t h, const Image& im, std::string_view uid) const {
+        const uint8_t tag = tag_of(h);
         size_t pos = h & t.mask;
-        if (pos < floor) return kNone;
-        for (uint32_t dist = 0;; ++dist) {
-            const Slot& s = t.slots[pos];
-            if (s.key == 0 || distance(t, pos, s.hash) < dist) return kNone;  // Robin Hood early exit
-            if (s.hash == h && arena.equals(s.key, uid)) return pos;
-            pos = (pos + 1) & t.mask;
-            if (pos < floor) return kNone;
+        for (;;) {
+            const TagGroup g(t.tags + pos);
+            uint32_t m = g.match(tag);
+            const uint32_t e = g.empty();
+            if (e) m &= (e & (0u - e)) - 1;  // linear probing: never past the first empty slot
+            for (; m; m &= m - 1) {
+                const size_t i = (pos + lowest(m)) & t.mask;
+                if (matches(t.slots[i], im, uid)) return i;
+            }
+            if (e) return kNone;
+            pos = (pos + kGroupWidth) & t.mask;
         }
     }
 
-    // Robin Hood insert of an entry known to be absent: take the slot of any resident closer to
-    // its home than we are to ours, and carry the resident on.
-    static void insert(Table& t, Slot e) {
-        size_t pos = e.hash & t.mask;
-        for (uint32_t dist = 0;; ++dist, pos = (pos + 1) & t.mask) {
-            Slot& s = t.slots[pos];
-            if (s.key == 0) {
-                s = e;
+    static void place(Table& t, uint64_t h, const Slot& s) {
+        size_t pos = h & t.mask;
+        for (;;) {
+            const uint32_t e = TagGroup(t.tags + pos).empty();
+            if (e) {
+                const size_t i = (pos + lowest(e)) & t.mask;
+                t.slots[i] = s;
+                t.set_tag(i, tag_of(h));
                 ++t.count;
                 return;
             }
-            const uint32_t d = distance(t, pos, s.hash);
-            if (d < dist) {
-                std::swap(s, e);
-                dist = d;
-            }
+            pos = (pos + kGroupWidth) & t.mask;
         }
     }
 
-    // Backward-shift deletion: pull each following displaced entry one slot back, so no
-    // tombstone is left and probe lengths stay what they would be had the key never existed.
-    static void erase_at(Table& t, size_t floor, size_t pos) {
-        for (;;) {
-            const size_t next = (pos + 1) & t.mask;
-            if (next < floor) break;
-            const Slot& n = t.slots[next];
-            if (n.key == 0 || distance(t, next, n.hash) == 0) break;
-            t.slots[pos] = n;
-            pos = next;
+    // Backward-shift deletion (Knuth's Algorithm R): walk the rest of the cluster and pull back
+    // every entry whose home is not between the hole and itself. No tombstones, so probe
+    // lengths stay what they would be had the key never existed. O(cluster length).
+    void erase_at(Table& t, size_t hole) const {
+        for (size_t j = hole;;) {
+            j = (j + 1) & t.mask;
+            if (t.tags[j] == kTagEmpty) break;
+            const size_t home = hash_of(t.slots[j]) & t.mask;
+            if (((j - home) & t.mask) < ((j - hole) & t.mask)) continue;  // home in (hole, j]
+            t.slots[hole] = t.slots[j];
+            t.set_tag(hole, t.tags[j]);
+            hole = j;
         }
-        t.slots[pos] = Slot{};
+        t.set_tag(hole, kTagEmpty);
         --t.count;
     }
 
-    // Moves up to `budget` old slots into cur. A migrated slot is erased with backward shift,
-    // so the old array is a valid table at every step and lookups may probe it unchanged.
+    // Moves up to `budget` old slots into cur. Entries leave from the end of the cluster that
+    // starts at the cursor, backwards: removing a cluster's last entry never breaks another
+    // entry's probe path, so the old array stays a valid table at every step (lookups probe it
+    // unchanged) and no entry is shifted. O(budget + the cluster's length / 16) per call.
     void migrate(size_t budget) {
-        while (old.slots && budget-- != 0) {
-            if (old.count == 0 || cursor == old.capacity()) {
+        while (old.slots && budget != 0) {
+            if (old.count == 0) {
                 finish_migration();
                 return;
             }
-            const Slot s = old.slots[cursor];
-            if (s.key == 0) {
+            if (old.tags[cursor] == kTagEmpty) {
                 ++cursor;
+                --budget;
                 release_behind_cursor();
                 continue;
             }
-            insert(cur, s);
-            erase_at(old, cursor, cursor);
+            size_t end = cursor;  // slots below cursor are empty, so this stops before wrapping
+            for (uint32_t e; (e = TagGroup(old.tags + ((end + 1) & old.mask)).empty()) == 0;)
+                end = (end + kGroupWidth) & old.mask;
+            end = (end + lowest(TagGroup(old.tags + ((end + 1) & old.mask)).empty())) & old.mask;
+            for (;; end = (end - 1) & old.mask) {
+                place(cur, hash_of(old.slots[end]), old.slots[end]);
+                old.set_tag(end, kTagEmpty);
+                --old.count;
+                if (end == cursor || --budget == 0) break;
+            }
         }
     }
 
+    // Gives back old's slot and tag pages below the cursor, 64 KiB at a time, so the final
+    // munmap frees almost nothing (a populated 32 MiB munmap is a millisecond stall).
+    // Gives back old's slot and tag pages below the cursor, 64 KiB at a time, so the final
+    // munmap frees almost nothing (a populated 32 MiB munmap is a millisecond stall).
     void release_behind_cursor() {
-        const size_t done = cursor * sizeof(Slot) / kPageRelease * kPageRelease;
-        if (done > released) {
-            zeroed_pages_release(old.slots, old.bytes(), released, done);
-            released = done;
+        const size_t slot_bytes = cursor * sizeof(Slot) / kPageRelease * kPageRelease;
+        if (slot_bytes > released) {
+            zeroed_pages_release(old.slots, old.bytes(), released, slot_bytes);
+            released = slot_bytes;
+        }
+        const size_t tag_bytes = cursor / kPageRelease * kPageRelease;  // one byte per slot
+        if (tag_bytes > released_tags) {
+            const size_t base = old.capacity() * sizeof(Slot);  // page aligned when mmap'd
+            zeroed_pages_release(old.slots, old.bytes(), base + released_tags, base + tag_bytes);
+            released_tags = tag_bytes;
         }
     }
 
     void finish_migration() {
-        while (old.slots && old.count != 0) {
-            const Slot s = old.slots[cursor];
-            if (s.key == 0) {
-                ++cursor;
-                continue;
-            }
-            insert(cur, s);
-            erase_at(old, cursor, cursor);
-        }
-        zeroed_pages_free(old.slots, old.bytes());
+        while (old.count != 0) migrate(old.capacity());
+        old.release();
         old = Table{};
-        cursor = released = 0;
+        cursor = released = released_tags = 0;
     }
 
     void start_resize(size_t new_cap) {
         if (old.slots) finish_migration();  // not reached when kMigrateBudget keeps pace
-        Slot* fresh = static_cast<Slot*>(zeroed_pages_alloc(new_cap * sizeof(Slot)));
-        if (!fresh) throw std::bad_alloc();
+        Table fresh = Table::allocate(new_cap);
         old = cur;
-        cursor = released = 0;
-        cur = Table{fresh, uint32_t(new_cap - 1), 0};
+        cursor = released = released_tags = 0;
+        cur = fresh;
     }
 
-    // The slot holding uid, in either array, or null.
-    Slot* find_slot(uint32_t h, std::string_view uid) const {
-        size_t pos = locate(cur, 0, h, uid);
+    // The slot holding uid, in either array, or null. In old, a home below the cursor is an
+    // empty slot, and an empty home means no entry of that home exists: skip the probe.
+    Slot* find_slot(uint64_t h, const Image& im, std::string_view uid) const {
+        size_t pos = locate(cur, h, im, uid);
         if (pos != kNone) return &cur.slots[pos];
-        if (old.slots && (pos = locate(old, cursor, h, uid)) != kNone) return &old.slots[pos];
+        if (old.slots && (h & old.mask) >= cursor && (pos = locate(old, h, im, uid)) != kNone)
+            return &old.slots[pos];
         return nullptr;
     }
 
@@ -241,9 +300,9 @@ void UidTable::Impl::erase_slot(Slot* s) {
     arena.free(s->key);
     --conns;
     if (s >= cur.slots && s < cur.slots + cur.capacity())
-        erase_at(cur, 0, size_t(s - cur.slots));
+        erase_at(cur, size_t(s - cur.slots));
     else
-        erase_at(old, cursor, size_t(s - old.slots));
+        erase_at(old, size_t(s - old.slots));
     const size_t cap = cur.capacity();
     if (!old.slots && cap > kMinCapacity && cur.count < min_load(cap)) start_resize(cap / 2);
 }
@@ -257,27 +316,30 @@ UidTable::AddResult UidTable::add(std::string_view uid, ConnId c, std::string_vi
     Impl& m = *impl_;
     assert(c.valid());
     if (uid.size() > m.max_len) return AddResult::TooLong;
-    const uint32_t h = m.hash(uid);
+    const uint64_t h = m.hash(uid);
+    const Image im(uid);
     m.migrate(kMigrateBudget);  // before the lookup: migration moves slots
-    if (Slot* s = m.find_slot(h, uid)) {
+    if (Slot* s = m.find_slot(h, im, uid)) {
         const AddResult r = m.add_to_existing(*s, c);
         if (stored) *stored = m.arena.view(s->key);
         return r;
     }
     if (m.cur.count + m.old.count + 1 > max_load(m.cur.capacity())) m.start_resize(m.cur.capacity() * 2);
-    const uint32_t key = m.arena.alloc(uid);
-    Impl::insert(m.cur, Slot{h, key, c});
+    Slot fresh{c, m.arena.alloc(uid), {}};
+    std::memcpy(fresh.image, im.b, sizeof im.b);
+    Impl::place(m.cur, h, fresh);
     ++m.conns;
-    if (stored) *stored = m.arena.view(key);
+    if (stored) *stored = m.arena.view(fresh.key);
     return AddResult::NewUid;
 }
 
 UidTable::RemoveResult UidTable::remove(std::string_view uid, ConnId c) {
     Impl& m = *impl_;
     if (uid.size() > m.max_len) return RemoveResult::NotFound;
-    const uint32_t h = m.hash(uid);
+    const uint64_t h = m.hash(uid);
+    const Image im(uid);
     m.migrate(kMigrateBudget);
-    Slot* s = m.find_slot(h, uid);
+    Slot* s = m.find_slot(h, im, uid);
     if (!s) return RemoveResult::NotFound;
     if (s->conn.gen == 0) return m.remove_from_existing(*s, c);
     if (s->conn != c) return RemoveResult::NotFound;
@@ -288,19 +350,24 @@ UidTable::RemoveResult UidTable::remove(std::string_view uid, ConnId c) {
 ConnSpan UidTable::find(std::string_view uid) const {
     const Impl& m = *impl_;
     if (uid.size() > m.max_len) return ConnSpan{};
-    const Slot* s = m.find_slot(m.hash(uid), uid);
+    const Slot* s = m.find_slot(m.hash(uid), Image(uid), uid);
     return s ? m.span(*s) : ConnSpan{};
 }
 
 size_t UidTable::uid_count() const { return impl_->cur.count + impl_->old.count; }
 size_t UidTable::conn_count() const { return impl_->conns; }
 
+bool UidTable::advance_resize(size_t budget) {
+    impl_->migrate(budget);
+    return impl_->old.slots != nullptr;
+}
+
 size_t UidTable::capacity() const { return impl_->cur.capacity(); }
 bool UidTable::migrating() const { return impl_->old.slots != nullptr; }
 
 size_t UidTable::memory_bytes() const {
     const Impl& m = *impl_;
-    size_t bytes = sizeof(Impl) + m.cur.bytes() + m.old.bytes() - m.released + m.arena.memory_bytes() +
+    size_t bytes = sizeof(Impl) + m.cur.bytes() + m.old.bytes() - m.released - m.released_tags + m.arena.memory_bytes() +
                    m.sets.capacity() * sizeof(m.sets[0]) + m.free_sets.capacity() * sizeof(uint32_t);
     for (const std::vector<ConnId>& set : m.sets) bytes += set.capacity() * sizeof(ConnId);
     return bytes;
@@ -313,15 +380,16 @@ bool UidTable::next(size_t& cursor, std::string_view& uid, ConnSpan& conns) cons
     for (;; ++cursor) {
         const Slot* s;
         if (cursor < cur_cap) {
+            if (m.cur.tags[cursor] == kTagEmpty) continue;
             s = &m.cur.slots[cursor];
         } else if (m.old.slots && cursor - cur_cap < m.old.capacity()) {
             if (cursor - cur_cap < m.cursor) cursor = cur_cap + m.cursor;  // migrated prefix: empty
             if (cursor - cur_cap >= m.old.capacity()) return false;
+            if (m.old.tags[cursor - cur_cap] == kTagEmpty) continue;
             s = &m.old.slots[cursor - cur_cap];
         } else {
             return false;
         }
-        if (s->key == 0) continue;
         uid = m.arena.view(s->key);
         conns = m.span(*s);
         ++cursor;

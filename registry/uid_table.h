@@ -55,6 +55,9 @@ public:
     // array is still being migrated into it (lookups then probe both).
     size_t capacity() const;
     bool migrating() const;
+    // Does up to `budget` slots of pending resize work; true while some remains. add() and
+    // remove() already do 8 each; an idle event loop can call this to finish a resize early.
+    bool advance_resize(size_t budget = 256);
 
     // Calls f(std::string_view uid, ConnSpan conns) for every uid (order unspecified).
     // f must not modify the table. O(capacity).

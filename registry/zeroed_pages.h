@@ -14,7 +14,7 @@
 
 namespace wspush::registry {
 
-inline constexpr size_t kMmapThreshold = size_t(1) << 20;  // below this, calloc is cheaper
+inline constexpr size_t kMmapThreshold = size_t(1) << 16;  // calloc's memset costs < 5 us below
 inline constexpr size_t kPageRelease = size_t(1) << 16;    // madvise granularity behind cursor
 
 inline void* zeroed_pages_alloc(size_t bytes) {

@@ -229,13 +229,14 @@ TEST(UidTable, ForEachVisitsEveryUidOnceEvenMidMigration) {
     EXPECT_EQ(conns, i + 1);  // uid(0) has two
 }
 
-TEST(UidTable, MemoryBytesCountsTheSlotArrayAndArena) {
+TEST(UidTable, MemoryBytesCountsSlotsTagsAndArena) {
     UidTable t;
-    const size_t empty = t.memory_bytes();
-    for (size_t i = 0; i < 1000; ++i) t.add(uid(i), conn(uint32_t(i)));
-    EXPECT_GT(empty, 16u * 16);                                       // 16 slots of 16 bytes
-    EXPECT_GE(t.memory_bytes(), t.capacity() * 16 + 1000 * 16);  // + a 16-byte arena record each
-    EXPECT_LT(t.memory_bytes(), t.capacity() * 16 + 1000 * 16 + 128 * 1024);
+    for (size_t i = 0; i < 800; ++i) t.add(uid(i), conn(uint32_t(i)));
+    ASSERT_FALSE(t.migrating());                  // else the old array counts too
+    const size_t table = t.capacity() * 33 + 16;  // 32-byte slot + 1 tag each, 16 cloned tags
+    const size_t keys = 800 * 16;                 // "user-N" is at most 8 bytes: one 16-byte record
+    EXPECT_GE(t.memory_bytes(), table + keys);
+    EXPECT_LT(t.memory_bytes(), table + 64 * 1024 + 4096);  // + one 64 KiB arena chunk, bookkeeping
 }
 
 }  // namespace
