@@ -9,6 +9,16 @@ namespace wspush::server {
 
 namespace {
 
+// Connections that can still receive: a kicked or closing connection stays in the uid table until
+// it is reaped (after its close handshake), but a push no longer reaches it, so it is not online.
+// O(connections of the uid).
+size_t live_connections(engine::Server& srv, registry::ConnSpan conns) {
+    size_t n = 0;
+    for (registry::ConnId id : conns)
+        if (engine::Connection* c = srv.get(id)) n += !c->has(engine::kFlagCloseRequested);
+    return n;
+}
+
 void write_presence(JsonWriter& w, std::string_view uid, size_t connections) {
     w.raw("{").key("uid").str(uid).raw(",").key("online").boolean(connections > 0);
     w.raw(",").key("connections").num(connections).raw("}");
@@ -18,7 +28,7 @@ void write_presence(JsonWriter& w, std::string_view uid, size_t connections) {
 
 int HttpApi::user_get() {
     JsonWriter w(out_);
-    write_presence(w, match_.uid, service_.sessions().uids().find(match_.uid).size);
+    write_presence(w, match_.uid, live_connections(service_.server(), service_.sessions().uids().find(match_.uid)));
     w.raw("\n");
     return codec::kHttpOk;
 }
@@ -32,7 +42,7 @@ int HttpApi::presence(const uint8_t* body, size_t len) {
     size_t online = 0;
     w.raw("{").key("users").raw("[");
     for (size_t i = 0; i < uids_.size(); ++i) {
-        size_t n = table.find(uids_[i]).size;
+        size_t n = live_connections(service_.server(), table.find(uids_[i]));
         online += n > 0;
         if (i) w.raw(",");
         write_presence(w, uids_[i], n);
@@ -52,7 +62,8 @@ int HttpApi::user_disconnect(const uint8_t* body, size_t len) {
     // close() only marks connections; they leave the uid table when reaped after this loop
     // iteration, so the span stays valid while we walk it.
     for (registry::ConnId id : service_.sessions().uids().find(match_.uid)) {
-        if (engine::Connection* c = srv.get(id)) {
+        engine::Connection* c = srv.get(id);
+        if (c && !c->has(engine::kFlagCloseRequested)) {
             srv.close(*c, kick.code, kick.reason, engine::CloseReason::Kicked);
             ++closed;
         }
