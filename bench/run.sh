@@ -108,6 +108,7 @@ for entry in "${SCENARIOS[@]}"; do
 done
 
 node bench/compare.js "$OUT" || failed=1
+WSPUSH_BUILD="$BUILD" DURATION="${API_BENCH_SECONDS:-5}" bench/api_bench.sh || failed=1  # HTTP push API pushes/s
 if command -v gnuplot >/dev/null; then
     gnuplot -e "dir='$OUT'" bench/report.gnuplot && echo "picture: $OUT/report.png"
 else
