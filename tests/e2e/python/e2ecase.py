@@ -1,0 +1,91 @@
+"""Base class: each test gets its own wspush and its clients are closed before it stops."""
+import asyncio
+import functools
+import unittest
+
+import websockets
+
+from rawws import RawClient
+from wspush_server import SLOW, WspushServer
+
+
+class WspushTestCase(unittest.IsolatedAsyncioTestCase):
+    # Command-line options for this class's server, e.g. {"--max-message": 1024}.
+    server_options = {}
+    server_env = {}
+
+    # Generous bounds for things that should happen "at once" on loopback.
+    PROMPT = 3.0 * SLOW
+    # How long we listen to conclude that nothing arrives.
+    QUIET = 0.4 * SLOW
+
+    # No single test may take longer than this, whatever the server does.
+    TEST_LIMIT = 60.0 * SLOW
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name, method in list(vars(cls).items()):
+            if name.startswith("test_") and asyncio.iscoroutinefunction(method):
+                setattr(cls, name, cls._bounded(method))
+
+    @classmethod
+    def _bounded(cls, method):
+        @functools.wraps(method)
+        async def bounded(self):
+            try:
+                await asyncio.wait_for(method(self), self.TEST_LIMIT)
+            except asyncio.TimeoutError:
+                self.fail(f"a time bound expired (the whole test may take {self.TEST_LIMIT} s)")
+        return bounded
+
+    async def asyncSetUp(self):
+        loop = asyncio.get_running_loop()
+        loop.set_debug(False)  # IsolatedAsyncioTestCase turns it on; it slows the flood tests
+        self.server = WspushServer(self.server_options, self.server_env)
+        self.addCleanup(self.server.stop)  # cleanups run LIFO: clients close first
+        self.server.start()
+
+    async def connect(self, **kwargs):
+        kwargs.setdefault("ping_interval", None)
+        kwargs.setdefault("open_timeout", self.PROMPT)
+        kwargs.setdefault("close_timeout", 1.0 * SLOW)
+        ws = await websockets.connect(self.server.url, **kwargs)
+        self.addAsyncCleanup(self._close_quietly, ws)
+        return ws
+
+    async def login(self, uid, **kwargs):
+        ws = await self.connect(**kwargs)
+        await ws.send(uid)
+        self.assertEqual(await self.recv(ws), f"login success, your uid is {uid}")
+        return ws
+
+    async def raw(self, rcvbuf=None):
+        client = await RawClient.open(self.server.port, rcvbuf)
+        self.addCleanup(client.abort)
+        return client
+
+    async def recv(self, ws, timeout=None):
+        return await asyncio.wait_for(ws.recv(), timeout or self.PROMPT)
+
+    async def assertReceivesNothing(self, ws, within=None):
+        try:
+            got = await asyncio.wait_for(ws.recv(), within or self.QUIET)
+        except asyncio.TimeoutError:
+            return
+        self.fail(f"expected no message, got {got!r}")
+
+    async def assertClosedWith(self, ws, code, timeout=None):
+        await asyncio.wait_for(ws.wait_closed(), timeout or self.PROMPT)
+        self.assertEqual(ws.close_code, code, f"close reason {ws.close_reason!r}")
+
+    async def assertStillOpen(self, ws, uid):
+        """Open in the only sense that matters: it can still route to itself."""
+        await ws.send(f"{uid}:still open")
+        self.assertEqual(await self.recv(ws), "still open")
+
+    @staticmethod
+    async def _close_quietly(ws):
+        try:
+            await asyncio.wait_for(ws.close(), 2.0 * SLOW)
+        except Exception:
+            ws.transport.abort()

@@ -1,0 +1,75 @@
+"""A consumer that stops reading is cut off; the server does not buffer for it forever."""
+import asyncio
+import os
+import unittest
+
+from e2ecase import WspushTestCase
+from rawws import OP_CLOSE, parse_frames
+from wspush_server import SANITIZED, SLOW
+
+POLICY_VIOLATION = 1008
+MESSAGE = 64 * 1024
+COUNT = 512  # 32 MiB broadcast in total, 128x --max-backlog
+# Growth allowed for the whole flood. The server may keep the backlog of one
+# connection (256 KiB) plus socket-sized buffers; 32 MiB buffered for the stalled
+# reader would blow far past this.
+RSS_GROWTH_LIMIT_KIB = 8 * 1024 if not SANITIZED else 24 * 1024
+
+
+class SlowConsumer(WspushTestCase):
+    server_options = {"--max-backlog": 262144}
+    # ASan's quarantine holds freed memory back; with it RSS would track the bytes freed,
+    # not the bytes held.
+    server_env = {"ASAN_OPTIONS": (os.environ.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=0").lstrip(":")}
+
+    async def flood(self):
+        """A raw client logs in and stops reading; `sender` broadcasts COUNT x 64 KiB and
+        reads its own copies back. Returns (stalled raw client, sender, peak RSS growth KiB)."""
+        stalled = await self.raw(rcvbuf=4096)
+        await stalled.upgrade()
+        await stalled.login("stalled")
+        sender = await self.login("sender", max_size=2 * MESSAGE, max_queue=None)
+        received = 0
+
+        async def read_own_copies():
+            nonlocal received
+            while received < COUNT:
+                await sender.recv()
+                received += 1
+        reader = asyncio.ensure_future(read_own_copies())
+        self.addCleanup(reader.cancel)
+
+        baseline = self.server.rss_kib()
+        peak = baseline
+
+        async def send_all():
+            nonlocal peak
+            payload = "all:" + "m" * (MESSAGE - 4)
+            for i in range(COUNT):
+                await sender.send(payload)
+                if i % 16 == 0:
+                    peak = max(peak, self.server.rss_kib())
+            await reader
+        await asyncio.wait_for(send_all(), 30.0 * SLOW)
+        peak = max(peak, self.server.rss_kib())
+        return stalled, sender, peak - baseline
+
+    async def test_stalled_consumer_is_disconnected(self):
+        stalled, _, _ = await self.flood()
+        data = await stalled.wait_closed_by_peer(5.0 * SLOW)  # EOF or reset, not a timeout
+        closes = [f for f in parse_frames(data) if f.opcode == OP_CLOSE]
+        if closes:  # a queued close frame, if the server got one out, says 1008
+            self.assertEqual(closes[0].close_code(), POLICY_VIOLATION)
+
+    async def test_server_rss_stays_bounded_while_consumer_stalls(self):
+        _, _, growth = await self.flood()
+        self.assertLess(growth, RSS_GROWTH_LIMIT_KIB,
+                        f"VmRSS grew {growth} KiB while {COUNT * MESSAGE >> 20} MiB were broadcast")
+
+    async def test_sender_keeps_working_after_stalled_consumer_is_dropped(self):
+        _, sender, _ = await self.flood()
+        await self.assertStillOpen(sender, "sender")
+
+
+if __name__ == "__main__":
+    unittest.main()
