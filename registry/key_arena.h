@@ -53,8 +53,11 @@ public:
         return ref;
     }
 
-    void free(uint32_t ref) {
-        const uint32_t units = units_for(length(ref));
+    // len: the key's length if the caller knows it (saves reading the record: a cache miss
+    // on every logout), else kUnknownLen.
+    static constexpr size_t kUnknownLen = ~size_t(0);
+    void free(uint32_t ref, size_t len = kUnknownLen) {
+        const uint32_t units = units_for(len == kUnknownLen ? length(ref) : len);
         std::memcpy(at(ref), &free_heads_[units], sizeof(uint32_t));
         free_heads_[units] = ref;
         live_units_ -= units;

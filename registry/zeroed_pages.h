@@ -31,11 +31,15 @@ inline void zeroed_pages_free(void* p, size_t bytes) {
         munmap(p, bytes);
 }
 
-// Gives back the pages of [p + from, p + to) (byte offsets, page-aligned) of an mmap'd array;
-// they read as zero afterwards. No-op for calloc'd arrays.
-inline void zeroed_pages_release(void* p, size_t bytes, size_t from, size_t to) {
-    if (bytes < kMmapThreshold || to <= from) return;
+// Gives back the whole pages inside [p + from, p + to) (byte offsets) of an mmap'd array; they
+// read as zero afterwards. Returns the bytes given back (0 for calloc'd arrays).
+inline size_t zeroed_pages_release(void* p, size_t bytes, size_t from, size_t to) {
+    constexpr size_t kPage = 4096;
+    from = (from + kPage - 1) / kPage * kPage;
+    to = to / kPage * kPage;
+    if (bytes < kMmapThreshold || to <= from) return 0;
     madvise(static_cast<char*>(p) + from, to - from, MADV_DONTNEED);
+    return to - from;
 }
 
 }  // namespace wspush::registry
