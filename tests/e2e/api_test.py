@@ -46,7 +46,8 @@ class Server:
                                      stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
         deadline = time.monotonic() + 5 * SLOW
         while time.monotonic() < deadline:
-            text = open(self.log_path, "rb").read()
+            with open(self.log_path, "rb") as f:
+                text = f.read()
             ws, api = self.WS.search(text), self.API.search(text)
             if ws and api:
                 self.ws_port, self.api_port = int(ws.group(1)), int(api.group(1))
@@ -55,7 +56,8 @@ class Server:
                 break
             time.sleep(0.01)
         self.stop()
-        raise RuntimeError("wspush did not start:\n" + open(self.log_path, "rb").read().decode("utf-8", "replace"))
+        with open(self.log_path, "rb") as f:
+            raise RuntimeError("wspush did not start:\n" + f.read().decode("utf-8", "replace"))
 
     def stop(self):
         if self.proc.poll() is None:
