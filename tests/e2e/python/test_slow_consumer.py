@@ -23,33 +23,24 @@ class SlowConsumer(WspushTestCase):
     server_env = {"ASAN_OPTIONS": (os.environ.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=0").lstrip(":")}
 
     async def flood(self):
-        """A raw client logs in and stops reading; `sender` broadcasts COUNT x 64 KiB and
-        reads its own copies back. Returns (stalled raw client, sender, peak RSS growth KiB)."""
+        """A raw client logs in and stops reading; `sender` broadcasts COUNT x 64 KiB. Returns (stalled raw client, sender, peak RSS growth KiB)."""
         stalled = await self.raw(rcvbuf=4096)
         await stalled.upgrade()
         await stalled.login("stalled")
-        sender = await self.login("sender", max_size=2 * MESSAGE, max_queue=None)
-        received = 0
-
-        async def read_own_copies():
-            nonlocal received
-            while received < COUNT:
-                await sender.recv()
-                received += 1
-        reader = asyncio.ensure_future(read_own_copies())
-        self.addCleanup(reader.cancel)
-
+        sender = await self.login("sender", max_size=2 * MESSAGE)
         baseline = self.server.rss_kib()
         peak = baseline
 
         async def send_all():
+            # Lock-step: the sender reads its own copy before sending the next, so the
+            # sender itself never has more than one message queued and is no slow consumer.
             nonlocal peak
             payload = "all:" + "m" * (MESSAGE - 4)
             for i in range(COUNT):
                 await sender.send(payload)
+                self.assertEqual(len(await sender.recv()), MESSAGE - 4)
                 if i % 16 == 0:
                     peak = max(peak, self.server.rss_kib())
-            await reader
         await asyncio.wait_for(send_all(), 30.0 * SLOW)
         peak = max(peak, self.server.rss_kib())
         return stalled, sender, peak - baseline
