@@ -97,8 +97,8 @@ struct UidTable::Impl {
     Table cur;
     Table old;            // being migrated into cur when old.slots != nullptr
     size_t cursor = 0;    // old's slots below cursor are empty (and their pages may be released)
-    size_t released_upto = 0;  // old's pages below this slot index have been given back
-    size_t released = 0;       // how many bytes that was
+    size_t release_at[3] = {};  // per region of old (slots, tags, displacements): released up to
+    size_t released = 0;        // bytes of old given back so far
     size_t conns = 0;
     std::vector<std::vector<ConnId>> sets;  // multi-connection uids; freed sets keep capacity
     std::vector<uint32_t> free_sets;
@@ -212,32 +212,38 @@ struct UidTable::Impl {
         }
     }
 
-    // Gives back old's slot and tag pages below the cursor, 64 KiB at a time, so the final
-    // munmap frees almost nothing (a populated 32 MiB munmap is a millisecond stall).
-    // Gives back old's slot and tag pages below the cursor, 64 KiB at a time, so the final
-    // munmap frees almost nothing (a populated 32 MiB munmap is a millisecond stall).
+    // Gives back old's slot, tag and displacement pages below the cursor, 64 KiB at a time
+    // per region (about 10 us of madvise), so the final munmap frees almost nothing: a
+    // populated 32 MiB munmap is a millisecond stall.
     void release_behind_cursor() {
-        const size_t done = cursor / kPageRelease * kPageRelease;  // slots, in 64 Ki steps
-        if (done <= released_upto) return;
-        const size_t cap = old.capacity(), tags = cap * sizeof(Slot), disp = tags + cap + kGroupWidth;
-        released += zeroed_pages_release(old.slots, old.bytes(), released_upto * sizeof(Slot), done * sizeof(Slot));
-        released += zeroed_pages_release(old.slots, old.bytes(), tags + released_upto, tags + done);
-        released += zeroed_pages_release(old.slots, old.bytes(), disp + released_upto, disp + done);
-        released_upto = done;
+        const size_t cap = old.capacity();
+        const size_t base[3] = {0, cap * sizeof(Slot), cap * (sizeof(Slot) + 1) + kGroupWidth};
+        const size_t width[3] = {sizeof(Slot), 1, 1};
+        for (int r = 0; r < 3; ++r) {
+            size_t& from = release_at[r];
+            if (from == 0) from = base[r];
+            const size_t to = base[r] + cursor * width[r];
+            if (to < from + kPageRelease) continue;
+            released += zeroed_pages_release(old.slots, old.bytes(), from, to);
+            from = to / 4096 * 4096;  // the partial page at the end goes with the next range
+            return;                   // one region per call: spreads the madvise cost
+        }
     }
 
     void finish_migration() {
         while (old.count != 0) migrate(old.capacity());
         old.release();
         old = Table{};
-        cursor = released = released_upto = 0;
+        cursor = released = 0;
+        release_at[0] = release_at[1] = release_at[2] = 0;
     }
 
     void start_resize(size_t new_cap) {
         if (old.slots) finish_migration();  // not reached when kMigrateBudget keeps pace
         Table fresh = Table::allocate(new_cap);
         old = cur;
-        cursor = released = released_upto = 0;
+        cursor = released = 0;
+        release_at[0] = release_at[1] = release_at[2] = 0;
         cur = fresh;
     }
 

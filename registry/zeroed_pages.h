@@ -32,7 +32,8 @@ inline void zeroed_pages_free(void* p, size_t bytes) {
 }
 
 // Gives back the whole pages inside [p + from, p + to) (byte offsets) of an mmap'd array; they
-// read as zero afterwards. Returns the bytes given back (0 for calloc'd arrays).
+// read as zero afterwards. Returns the bytes given back (0 for calloc'd arrays). Partial pages
+// at either end are kept.
 inline size_t zeroed_pages_release(void* p, size_t bytes, size_t from, size_t to) {
     constexpr size_t kPage = 4096;
     from = (from + kPage - 1) / kPage * kPage;
