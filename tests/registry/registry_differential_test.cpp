@@ -231,6 +231,10 @@ private:
         ASSERT_EQ(table_.conn_count(), m_.uids.size());
         for (const auto& [u, reg] : m_.uids) ASSERT_EQ(reg.stored, u);
         for (const std::string& u : uids_) lookup(u);
+        std::vector<std::string_view> views(uids_.begin(), uids_.end());
+        std::vector<ConnSpan> many(views.size());
+        table_.find_many(views.data(), views.size(), many.data());
+        for (size_t i = 0; i < views.size(); ++i) ASSERT_EQ(many[i].size, m_.uids.count(uids_[i])) << i;
         size_t visited = 0;
         table_.for_each([&](std::string_view, ConnSpan) { ++visited; });
         ASSERT_EQ(visited, m_.uid_count);

@@ -229,6 +229,39 @@ TEST(UidTable, ForEachVisitsEveryUidOnceEvenMidMigration) {
     EXPECT_EQ(conns, i + 1);  // uid(0) has two
 }
 
+TEST(UidTable, FindManyAgreesWithFindForHitsMissesAndTooLong) {
+    UidTable t(24);
+    for (uint32_t i = 0; i < 1000; i += 2) t.add(uid(i), conn(i));
+    t.add(uid(4), conn(7777));
+    std::vector<std::string> names;
+    for (uint32_t i = 0; i < 37; ++i) names.push_back(uid(i));  // not a multiple of the block
+    names.push_back(std::string(25, 'x'));
+    std::vector<std::string_view> views(names.begin(), names.end());
+    std::vector<ConnSpan> out(views.size());
+    t.find_many(views.data(), views.size(), out.data());
+    for (size_t i = 0; i < views.size(); ++i) {
+        ConnSpan want = t.find(views[i]);
+        ASSERT_EQ(out[i].size, want.size) << i;
+        ASSERT_EQ(out[i].data, want.data) << i;
+    }
+    EXPECT_EQ(out[4].size, 2u);
+    EXPECT_EQ(out[3].size, 0u);
+    EXPECT_EQ(out[37].size, 0u);
+}
+
+TEST(UidTable, AdvanceResizeFinishesAMigrationWithoutTraffic) {
+    UidTable t;
+    size_t i = 0;
+    while (!t.migrating()) {
+        t.add(uid(i), conn(uint32_t(i)));
+        ++i;
+    }
+    while (t.advance_resize(3)) {
+    }
+    EXPECT_FALSE(t.migrating());
+    for (size_t j = 0; j < i; ++j) ASSERT_EQ(t.find(uid(j)).size, 1u) << j;
+}
+
 TEST(UidTable, MemoryBytesCountsSlotsTagsAndArena) {
     UidTable t;
     for (size_t i = 0; i < 800; ++i) t.add(uid(i), conn(uint32_t(i)));
