@@ -86,7 +86,7 @@ struct GroupTable::Impl {
 
     void delete_group(uint32_t id) {
         Group& g = groups[id];
-        by_name.erase(*g.name);
+        by_name.erase(by_name.find(*g.name));  // by iterator: erase(key) would read a freed key
         g.name = nullptr;
         g.members.clear();  // keeps capacity for the next group that takes this id
         g.back.clear();
