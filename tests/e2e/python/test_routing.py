@@ -1,4 +1,5 @@
 """Login and routing as a python3-websockets client sees them."""
+import os
 import unittest
 
 from e2ecase import WspushTestCase
@@ -52,6 +53,20 @@ class RoutingToUid(WspushTestCase):
             await alice.send(f"bob:{i}")
         got = [await self.recv(bob) for _ in range(2000)]
         self.assertEqual(got, [str(i) for i in range(2000)])
+
+    async def test_message_sent_right_after_uid_without_waiting_for_reply_is_routed(self):
+        bob = await self.login("bob")
+        alice = await self.connect()
+        await alice.send("alice")
+        await alice.send("bob:hasty")
+        self.assertEqual(await self.recv(alice), "login success, your uid is alice")
+        self.assertEqual(await self.recv(bob), "hasty")
+
+    async def test_message_of_default_max_message_bytes_arrives_intact(self):
+        alice = await self.login("alice")
+        body = os.urandom(1048576 - len(b"alice:"))
+        await alice.send(b"alice:" + body)
+        self.assertEqual(await self.recv(alice), body)
 
     async def test_binary_message_is_routed_and_delivered_as_binary(self):
         alice, bob = await self.login("alice"), await self.login("bob")
