@@ -114,7 +114,8 @@ struct UidTable::Impl {
         return hash_override ? hash_override(uid.data(), uid.size()) : XXH3_64bits(uid.data(), uid.size());
     }
     // Slots keep no hash: short uids rehash from the slot itself (a few ns), long ones from the
-    // arena. Needed only when an entry moves (deletion shift, migration), never on lookup.
+    // arena. Needed only to migrate an entry, or in a deletion shift past a saturated disp;
+    // never on lookup.
     uint64_t hash_of(const Slot& s) const {
         if (s.image[0] <= kInline) return hash({reinterpret_cast<const char*>(s.image + 1), s.image[0]});
         return hash(arena.view(s.key));
