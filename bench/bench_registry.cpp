@@ -29,9 +29,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "registry/group_table.h"
 #include "registry/uid_table.h"
 
 using wspush::registry::ConnId;
+using wspush::registry::GroupTable;
 using wspush::registry::UidTable;
 
 namespace {
@@ -232,6 +234,47 @@ void growth_bench(benchmark::State& state) {
     state.SetItemsProcessed(int64_t(state.iterations() * n));
 }
 
+// GroupTable at N connections, each in 3 of 1000 groups: one iteration is a close
+// (leave_all) plus the next connection in that slot joining 3 groups.
+void BM_GroupCloseRejoin(benchmark::State& state) {
+    const uint32_t n = uint32_t(state.range(0));
+    std::vector<std::string> names;
+    for (int g = 0; g < 1000; ++g) names.push_back("room-" + std::to_string(g));
+    GroupTable groups;
+    std::vector<uint32_t> gen(n, 1);
+    std::mt19937 rng(3);
+    auto join3 = [&](uint32_t slot) {
+        for (int j = 0; j < 3; ++j) groups.join(names[rng() % names.size()], ConnId{slot, gen[slot]});
+    };
+    for (uint32_t slot = 0; slot < n; ++slot) join3(slot);
+    uint32_t slot = 0;
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(groups.leave_all(ConnId{slot, gen[slot]}));
+        ++gen[slot];
+        join3(slot);
+        if (++slot == n) slot = 0;
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+
+// Fan-out walk: members() of a 1000-group table, summing the span (what sendToGroup does
+// before queueing a shared frame per member).
+void BM_GroupMembersWalk(benchmark::State& state) {
+    const uint32_t n = uint32_t(state.range(0));
+    GroupTable groups;
+    for (uint32_t c = 0; c < n; ++c) groups.join("room-" + std::to_string(c % 1000), ConnId{c, 1});
+    uint64_t sum = 0;
+    int g = 0;
+    std::vector<std::string> names;
+    for (int i = 0; i < 1000; ++i) names.push_back("room-" + std::to_string(i));
+    for (auto _ : state) {
+        for (ConnId c : groups.members(names[g])) sum += c.slot;
+        if (++g == 1000) g = 0;
+    }
+    benchmark::DoNotOptimize(sum);
+    state.SetItemsProcessed(int64_t(state.iterations() * (n / 1000)));  // members visited
+}
+
 void BM_RegistryFind(benchmark::State& s) { find_bench<UidTable>(s, true); }
 void BM_AbslFind(benchmark::State& s) { find_bench<AbslMap>(s, true); }
 void BM_StdFind(benchmark::State& s) { find_bench<StdMap>(s, true); }
@@ -258,6 +301,8 @@ BENCHMARK(BM_AbslFindBatch)->SIZES;
 BENCHMARK(BM_RegistryChurn)->SIZES;
 BENCHMARK(BM_AbslChurn)->SIZES;
 BENCHMARK(BM_StdChurn)->SIZES;
+BENCHMARK(BM_GroupCloseRejoin)->SIZES;
+BENCHMARK(BM_GroupMembersWalk)->SIZES;
 BENCHMARK(BM_RegistryGrowth)->Arg(1000000)->Iterations(3)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_AbslGrowth)->Arg(1000000)->Iterations(3)->Unit(benchmark::kMillisecond);
 
