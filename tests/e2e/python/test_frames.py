@@ -3,7 +3,7 @@ import asyncio
 import unittest
 
 from e2ecase import WspushTestCase
-from rawws import OP_BINARY, OP_PING, OP_PONG, OP_TEXT
+from rawws import OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT, close_payload, frame
 
 PROTOCOL_ERROR, INVALID_PAYLOAD, MESSAGE_TOO_BIG = 1002, 1007, 1009
 
@@ -73,6 +73,81 @@ class ClientFrames(WspushTestCase):
         self.assertEqual((pong.opcode, pong.payload), (OP_PONG, b"mid"))
         got = await client.read_frame(self.PROMPT)
         self.assertEqual((got.fin, got.opcode, got.payload), (True, OP_TEXT, b"fragmented"))
+
+    async def test_frame_arriving_one_byte_at_a_time_is_reassembled(self):
+        client = await self.logged_in_raw()
+        for byte in frame(OP_TEXT, b"raw:trickle"):
+            await client.send(bytes([byte]))
+            await asyncio.sleep(0.002)
+        got = await client.read_frame(self.PROMPT)
+        self.assertEqual((got.opcode, got.payload), (OP_TEXT, b"trickle"))
+
+    async def test_several_frames_in_one_segment_are_all_handled_in_order(self):
+        client = await self.raw()
+        await client.upgrade()
+        await client.send(frame(OP_TEXT, b"raw") + frame(OP_TEXT, b"raw:1") + frame(OP_TEXT, b"raw:2"))
+        got = [(await client.read_frame(self.PROMPT)).payload for _ in range(3)]
+        self.assertEqual(got, [b"login success, your uid is raw", b"1", b"2"])
+
+    async def test_utf8_character_split_across_fragments_is_accepted(self):
+        client = await self.logged_in_raw()
+        await client.send_frame(OP_TEXT, b"raw:caf\xc3", fin=False)  # e-acute is c3 a9
+        await client.send_frame(OP_CONT, b"\xa9", fin=True)
+        got = await client.read_frame(self.PROMPT)
+        self.assertEqual((got.opcode, got.payload), (OP_TEXT, "café".encode()))
+
+    async def test_utf8_truncated_at_end_of_fragmented_message_is_closed_1007(self):
+        client = await self.logged_in_raw()
+        await client.send_frame(OP_TEXT, b"raw:caf", fin=False)
+        await client.send_frame(OP_CONT, b"\xc3", fin=True)
+        _, close = await client.read_until_close(self.PROMPT)
+        self.assertEqual(close.close_code(), INVALID_PAYLOAD)
+
+    async def test_client_close_is_answered_with_close_and_tcp_close(self):
+        client = await self.logged_in_raw()
+        await client.send_frame(OP_CLOSE, close_payload(1000, b"bye"))
+        got = await client.read_frame(self.PROMPT)
+        self.assertEqual((got.opcode, got.close_code()), (OP_CLOSE, 1000))
+        await client.wait_closed_by_peer(self.PROMPT)
+
+    async def test_ping_with_payload_over_125_bytes_is_closed_1002(self):
+        client = await self.logged_in_raw()
+        await client.send_frame(OP_PING, b"p" * 126)
+        _, close = await client.read_until_close(self.PROMPT)
+        self.assertEqual(close.close_code(), PROTOCOL_ERROR)
+
+    async def test_fragmented_ping_is_closed_1002(self):
+        client = await self.logged_in_raw()
+        await client.send_frame(OP_PING, b"half", fin=False)
+        _, close = await client.read_until_close(self.PROMPT)
+        self.assertEqual(close.close_code(), PROTOCOL_ERROR)
+
+    async def test_reserved_bit_without_extension_is_closed_1002(self):
+        client = await self.logged_in_raw()
+        data = bytearray(frame(OP_TEXT, b"raw:rsv1"))
+        data[0] |= 0x40  # RSV1: nothing was negotiated that would give it a meaning
+        await client.send(bytes(data))
+        _, close = await client.read_until_close(self.PROMPT)
+        self.assertEqual(close.close_code(), PROTOCOL_ERROR)
+
+    async def test_unknown_opcode_is_closed_1002(self):
+        client = await self.logged_in_raw()
+        await client.send_frame(0x3, b"raw:what")
+        _, close = await client.read_until_close(self.PROMPT)
+        self.assertEqual(close.close_code(), PROTOCOL_ERROR)
+
+    async def test_new_message_inside_fragmented_message_is_closed_1002(self):
+        client = await self.logged_in_raw()
+        await client.send_frame(OP_TEXT, b"raw:first", fin=False)
+        await client.send_frame(OP_TEXT, b"raw:second")
+        _, close = await client.read_until_close(self.PROMPT)
+        self.assertEqual(close.close_code(), PROTOCOL_ERROR)
+
+    async def test_close_with_one_byte_payload_is_closed_1002(self):
+        client = await self.logged_in_raw()
+        await client.send_frame(OP_CLOSE, b"\x03")
+        _, close = await client.read_until_close(self.PROMPT)
+        self.assertEqual(close.close_code(), PROTOCOL_ERROR)
 
     async def test_continuation_without_start_is_closed_1002(self):
         client = await self.logged_in_raw()

@@ -26,6 +26,27 @@ class MalformedUpgrade(WspushTestCase):
         self.assertEqual(resp.status, 101)
         self.assertEqual(resp.headers.get("sec-websocket-accept"), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
 
+    async def test_connection_header_listing_keep_alive_and_upgrade_gets_101(self):
+        # Firefox sends "Connection: keep-alive, Upgrade".
+        request = upgrade_request().replace(b"Connection: Upgrade", b"Connection: keep-alive, Upgrade")
+        resp = await self.respond(request)
+        self.assertEqual(resp.status, 101)
+
+    async def test_header_names_and_upgrade_token_are_case_insensitive(self):
+        request = (b"GET / HTTP/1.1\r\nhost: 127.0.0.1\r\nupgrade: WebSocket\r\nconnection: upgrade\r\n"
+                   b"sec-websocket-key: " + GOOD_KEY + b"\r\nsec-websocket-version: 13\r\n\r\n")
+        resp = await self.respond(request)
+        self.assertEqual(resp.status, 101)
+        self.assertEqual(resp.headers.get("sec-websocket-accept"), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+
+    async def test_upgrade_arriving_one_byte_at_a_time_gets_101(self):
+        client = await self.raw()
+        for byte in upgrade_request():
+            await client.send(bytes([byte]))
+            await asyncio.sleep(0.001)
+        resp = await client.read_http_response(self.PROMPT)
+        self.assertEqual(resp.status, 101)
+
     async def test_wrong_websocket_version_gets_426_naming_version_13(self):
         resp = await self.respond(upgrade_request(version=b"8"))
         self.assertEqual(resp.status, 426)
