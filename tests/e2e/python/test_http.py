@@ -91,10 +91,6 @@ class PlainHttp(WspushTestCase):
         resp = await self.get(b"/healthz")
         self.assertEqual(resp.status, 200)
 
-    async def test_http_requests_do_not_take_websocket_slots(self):
-        for _ in range(3):
-            await self.get(b"/healthz")
-        await self.login("alice")
 
 
 class MaxConns(WspushTestCase):
@@ -113,6 +109,15 @@ class MaxConns(WspushTestCase):
             await self.connect()
         await alice.send("bob:still here")
         self.assertEqual(await self.recv(bob), "still here")
+
+    async def test_finished_http_requests_do_not_keep_slots(self):
+        for _ in range(5):
+            async with await self.raw() as client:
+                await client.send(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                self.assertEqual((await client.read_http_response(self.PROMPT)).status, 200)
+                await client.wait_closed_by_peer(self.PROMPT)
+        for uid in ("a", "b", "c"):
+            await self.login(uid)
 
     async def test_slot_freed_by_close_admits_a_new_connection(self):
         first = await self.connect()
