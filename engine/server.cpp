@@ -78,6 +78,10 @@ uint16_t Server::listen(const ListenerSpec& spec, std::string* error) {
     uint16_t port = 0;
     int fd = open_listen_socket(spec.host, spec.port, spec.reuse_port, spec.backlog, &port, error);
     if (fd < 0) return 0;
+    // Frames are whole messages written with one writev: Nagle would only delay them. Linux
+    // copies this option to every accepted socket.
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     struct epoll_event ev {};
     ev.events = EPOLLIN | EPOLLET;
     ev.data.u64 = listeners_.size();  // generation 0: a listener index
@@ -171,8 +175,7 @@ void Server::on_accept(size_t index) {
             if (errno != EAGAIN) LOG_WARN("accept: %s", strerror(errno));
             return;
         }
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        // TCP_NODELAY is inherited from the listening socket (set in listen()): no syscall here.
         auto [id, c] = slots_.emplace();
         c->id = id;
         c->fd = fd;

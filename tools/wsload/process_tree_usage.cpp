@@ -51,6 +51,20 @@ bool read_stat(pid_t pid, ProcStat& out) {
     return true;
 }
 
+// RssAnon from /proc/<pid>/status, in bytes (0 when unreadable).
+uint64_t read_rss_anon(pid_t pid) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    FILE* f = fopen(path, "re");
+    if (!f) return 0;
+    char line[256];
+    uint64_t kib = 0;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "RssAnon:", 8) == 0) kib = strtoull(line + 8, nullptr, 10);
+    fclose(f);
+    return kib * 1024;
+}
+
 }  // namespace
 
 bool process_alive(pid_t pid) { return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM); }
@@ -92,6 +106,7 @@ ProcessTreeUsage sample_process_tree(pid_t root) {
             if (s.pid == root) u.found = true;
             u.processes++;
             u.rss_bytes += s.rss_pages * static_cast<uint64_t>(page);
+            u.anon_bytes += read_rss_anon(s.pid);
             u.cpu_seconds += double(s.ticks) / double(tick);
         }
     }

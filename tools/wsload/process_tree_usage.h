@@ -13,6 +13,8 @@ struct ProcessTreeUsage {
     bool found = false;
     uint32_t processes = 0;
     uint64_t rss_bytes = 0;     // sum of resident set sizes (shared pages counted per process)
+    uint64_t anon_bytes = 0;    // sum of RssAnon: private memory, without code and library
+                                // pages that a first connection faults in (per-conn cost)
     double cpu_seconds = 0;     // utime + stime, summed
 };
 

@@ -57,7 +57,11 @@ int print_run_summary(const LoadOptions& o, const RunResult& r) {
                        {"processes", r.server_idle_before.processes},
                        {"rss_before_bytes", r.server_idle_before.rss_bytes},
                        {"rss_after_bytes", r.server_idle_after.rss_bytes},
-                       {"rss_per_connection_bytes", rss_delta / conns}};
+                       {"rss_per_connection_bytes", rss_delta / conns},
+                       {"anon_before_bytes", r.server_idle_before.anon_bytes},
+                       {"anon_after_bytes", r.server_idle_after.anon_bytes},
+                       {"anon_per_connection_bytes",
+                        (double(r.server_idle_after.anon_bytes) - double(r.server_idle_before.anon_bytes)) / conns}};
         if (r.ran_traffic) {
             double cpu = r.server_run_end.cpu_seconds - r.server_run_start.cpu_seconds;
             server["cpu_seconds"] = cpu;
@@ -100,10 +104,11 @@ int print_run_summary(const LoadOptions& o, const RunResult& r) {
     fprintf(stderr, "  connections  %u logged in, %u failed, %.2f s, %.0f logins/s\n",
             r.logged_in, r.failed, r.connect_seconds, per_second(r.logged_in, r.connect_seconds));
     if (o.server_pid > 0)
-        fprintf(stderr, "  server RSS   %.1f MiB -> %.1f MiB idle, %.0f B per connection\n",
+        fprintf(stderr, "  server RSS   %.1f MiB -> %.1f MiB idle, %.0f B per connection (private: %.0f B)\n",
                 double(r.server_idle_before.rss_bytes) / 1048576.0,
                 double(r.server_idle_after.rss_bytes) / 1048576.0,
-                j["server"]["rss_per_connection_bytes"].get<double>());
+                j["server"]["rss_per_connection_bytes"].get<double>(),
+                j["server"]["anon_per_connection_bytes"].get<double>());
     if (r.ran_traffic) {
         const LatencyHistogram& h = m.delivery_latency;
         fprintf(stderr, "  traffic      %llu sent, %llu/%llu delivered in %.2f s, %.0f deliveries/s\n",
