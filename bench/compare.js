@@ -32,6 +32,7 @@ const rows = [
   ['connect', 'logins/s', 'connect.logins_per_second', '/s', 'higher'],
   ['connect', 'connect latency p99', 'connect.latency_us.p99', 'us', 'lower'],
   ['connect', 'server RSS per connection', 'server.rss_per_connection_bytes', 'B', 'lower'],
+  ['connect', 'server private memory per connection', 'server.anon_per_connection_bytes', 'B', 'lower'],
 ];
 for (const s of ['broadcast_1', 'broadcast_16']) {
   rows.push([s, 'deliveries/s', 'run.deliveries_per_second', '/s', 'higher']);
