@@ -20,6 +20,7 @@ size_t HttpApi::deliver(const PushItem& item) {
         case PushTarget::All: n = router.to_all(m); break;
         case PushTarget::Uids: {
             // Views into the arena, now stable: parsing is over. Reused vector: no allocation.
+            // Distinct uids (the parser deduplicates), so each uid's connections get one copy.
             uids_.clear();
             for (uint32_t i = 0; i < item.uids_count; ++i) uids_.push_back(batch_.view(batch_.uid_refs[item.uids_begin + i]));
             n = router.to_uids(uids_.data(), uids_.size(), m);

@@ -1,5 +1,6 @@
 #include "server/api_request_parser.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "server/api_base64.h"
@@ -34,6 +35,19 @@ bool optional_string(dom::object obj, const char* field, std::string_view* out, 
     return true;
 }
 
+// Where a PushBatch stood before a parse: a failed parse truncates back to it, so a batch is
+// never left holding part of a rejected request.
+struct BatchMark {
+    size_t arena, uid_refs, items;
+    explicit BatchMark(const PushBatch& b) : arena(b.arena.size()), uid_refs(b.uid_refs.size()), items(b.items.size()) {}
+    bool rollback(PushBatch& b) const {
+        b.arena.resize(arena);
+        b.uid_refs.resize(uid_refs);
+        b.items.resize(items);
+        return false;
+    }
+};
+
 }  // namespace
 
 bool ApiRequestParser::valid_uid(std::string_view s) const {
@@ -63,33 +77,48 @@ bool ApiRequestParser::read_uid_array(dom::element v, PushBatch& out, PushItem& 
         if (!valid_uid(uid)) return fail(err, "each uid must be 1..max-uid-len bytes without ':'", "uids");
         out.uid_refs.push_back(append(out, uid));
     }
+    if (out.uid_refs.size() == item.uids_begin) return fail(err, "must name at least one uid", "uids");
+    // A uid listed twice gets the message once: a backend expects one delivery per uid. Sort
+    // the refs by their bytes and drop repeats, in place: O(k log k) for k uids, no allocation
+    // (the repeated bytes stay in the arena, unreferenced). Delivery order is then byte order.
+    auto first = out.uid_refs.begin() + item.uids_begin;
+    auto less = [&out](ByteRef a, ByteRef b) { return out.view(a) < out.view(b); };
+    auto same = [&out](ByteRef a, ByteRef b) { return out.view(a) == out.view(b); };
+    std::sort(first, out.uid_refs.end(), less);
+    out.uid_refs.erase(std::unique(first, out.uid_refs.end(), same), out.uid_refs.end());
     item.uids_count = static_cast<uint32_t>(out.uid_refs.size()) - item.uids_begin;
     return true;
 }
 
+// The target fields must agree with where the target comes from: a body whose path names the
+// target (broadcast, group push) carrying a uid would otherwise reach everyone in silence.
 bool ApiRequestParser::read_target(dom::object obj, PushTargetsAllowed targets, PushItem& item, PushBatch& out,
                                    ApiError* err) {
-    std::string_view uid, group;
-    bool has_uid, has_group = false;
-    dom::element uids;
-    bool has_uids = obj.at_key("uids").get(uids) == simdjson::SUCCESS;
-    if (!optional_string(obj, "uid", &uid, &has_uid, err)) return false;
-    if (targets == kTargetAny && !optional_string(obj, "group", &group, &has_group, err)) return false;
-    if (targets == kTargetFromPath) return true;
-    int named = has_uid + has_uids + has_group;
-    const char* which = targets == kTargetAny ? "exactly one of uid, uids, group is required"
-                                              : "exactly one of uid, uids is required";
-    if (named != 1) return fail(err, which, has_uid ? "uid" : has_uids ? "uids" : nullptr);
-    if (has_uids) return read_uid_array(uids, out, item, err);
-    if (has_uid) {
-        if (!valid_uid(uid)) return fail(err, "uid must be 1..max-uid-len bytes without ':'", "uid");
-        item.target = PushTarget::Uid;
-        item.name = append(out, uid);
-        return true;
+    dom::element uid_v, uids_v, group_v;
+    const bool has_uid = obj.at_key("uid").get(uid_v) == simdjson::SUCCESS;
+    const bool has_uids = obj.at_key("uids").get(uids_v) == simdjson::SUCCESS;
+    const bool has_group = obj.at_key("group").get(group_v) == simdjson::SUCCESS;
+    const char* named_field = has_uid ? "uid" : has_uids ? "uids" : has_group ? "group" : nullptr;
+    if (targets == kTargetFromPath) {
+        if (!named_field) return true;
+        return fail(err, "the path names the target: uid, uids and group are not allowed", named_field);
     }
-    if (!valid_group(group)) return fail(err, "group must be 1..max-uid-len bytes", "group");
-    item.target = PushTarget::Group;
-    item.name = append(out, group);
+    if (targets == kTargetUidOrUids && has_group)
+        return fail(err, "group is not allowed here (POST /v1/groups/{group}/push)", "group");
+    if (has_uid + has_uids + has_group != 1) {
+        return fail(err, targets == kTargetAny ? "exactly one of uid, uids, group is required"
+                                               : "exactly one of uid, uids is required",
+                    named_field);
+    }
+    if (has_uids) return read_uid_array(uids_v, out, item, err);
+    std::string_view name;
+    const char* field = has_uid ? "uid" : "group";
+    if ((has_uid ? uid_v : group_v).get_string().get(name) != simdjson::SUCCESS)
+        return fail(err, "must be a string", field);
+    if (has_uid && !valid_uid(name)) return fail(err, "uid must be 1..max-uid-len bytes without ':'", "uid");
+    if (has_group && !valid_group(name)) return fail(err, "group must be 1..max-uid-len bytes", "group");
+    item.target = has_uid ? PushTarget::Uid : PushTarget::Group;
+    item.name = append(out, name);
     return true;
 }
 
@@ -118,11 +147,19 @@ bool ApiRequestParser::parse_item(dom::element e, PushTargetsAllowed targets, Pu
 
 bool ApiRequestParser::parse_push(const uint8_t* body, size_t len, PushTargetsAllowed targets, PushBatch& out,
                                   ApiError* err) {
+    BatchMark mark(out);
     dom::element doc;
-    return parse_document(body, len, &doc, err) && parse_item(doc, targets, out, err);
+    if (!parse_document(body, len, &doc, err) || !parse_item(doc, targets, out, err)) return mark.rollback(out);
+    return true;
 }
 
 bool ApiRequestParser::parse_batch(const uint8_t* body, size_t len, bool ndjson, PushBatch& out, ApiError* err) {
+    BatchMark mark(out);
+    if (!read_batch(body, len, ndjson, out, err)) return mark.rollback(out);
+    return true;
+}
+
+bool ApiRequestParser::read_batch(const uint8_t* body, size_t len, bool ndjson, PushBatch& out, ApiError* err) {
     if (!ndjson) {
         dom::element doc;
         dom::array arr;

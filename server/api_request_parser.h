@@ -5,8 +5,11 @@
 // reads fields in document order only, which makes "validate everything first" awkward.
 //
 // Return contract (every parse_* function): true with the output filled, or false with *err
-// set to a 400 and a message naming the field (and the item index in a batch). Nothing is
-// applied by parsing, so a handler that parses first never acts on half a request.
+// set to a 400 and a message naming the field (and the item index in a batch), and a
+// PushBatch exactly as it was before the call. Nothing is applied by parsing, so a handler
+// that parses first never acts on half a request. A push's "uids" must be non-empty and come
+// out deduplicated (sorted by bytes): one delivery per uid however often it is listed.
+// A body whose path names the target (broadcast, group push) may not carry uid/uids/group.
 //
 // Costs: the body is copied once into a padded buffer (simdjson reads up to 64 bytes past the
 // end); strings of a push are copied into PushBatch::arena so that NDJSON lines, each parsed
@@ -77,7 +80,8 @@ public:
     // Uids and group names longer than this are refused (the tables would refuse them too).
     explicit ApiRequestParser(size_t max_name_len) : max_name_len_(max_name_len) {}
 
-    // One push object ({"uid"|"uids"|"group", "message", "binary"}) appended to out.
+    // One push object ({"uid"|"uids"|"group", "message", "binary"}) appended to out; a "uids"
+    // item's uid_refs are distinct.
     bool parse_push(const uint8_t* body, size_t len, PushTargetsAllowed targets, PushBatch& out, ApiError* err);
     // A JSON array of push objects, or (ndjson) one push object per line; blank lines skipped.
     bool parse_batch(const uint8_t* body, size_t len, bool ndjson, PushBatch& out, ApiError* err);
@@ -95,6 +99,7 @@ public:
 
 private:
     bool parse_document(const uint8_t* body, size_t len, simdjson::dom::element* doc, ApiError* err);
+    bool read_batch(const uint8_t* body, size_t len, bool ndjson, PushBatch& out, ApiError* err);
     bool parse_item(simdjson::dom::element e, PushTargetsAllowed targets, PushBatch& out, ApiError* err);
     bool read_target(simdjson::dom::object obj, PushTargetsAllowed targets, PushItem& item, PushBatch& out,
                      ApiError* err);
