@@ -34,15 +34,19 @@ int HttpApi::user_get() {
 }
 
 // {"users": [{"uid", "online", "connections"} in request order], "online": how many are}
+// One find_many() for the whole list: it hashes a block of uids and prefetches their slots
+// before probing, so on a table larger than cache the misses overlap (~2x one find() a uid).
+// The spans stay valid while we read them: nothing here adds to or removes from the table.
 int HttpApi::presence(const uint8_t* body, size_t len) {
     ApiError err;
     if (!parser_.parse_uid_list(body, len, uids_, &err)) return error(err);
-    registry::UidTable& table = service_.sessions().uids();
+    spans_.resize(uids_.size());  // reused: no allocation once grown to the longest list
+    service_.sessions().uids().find_many(uids_.data(), uids_.size(), spans_.data());
     JsonWriter w(out_);
     size_t online = 0;
     w.raw("{").key("users").raw("[");
     for (size_t i = 0; i < uids_.size(); ++i) {
-        size_t n = live_connections(service_.server(), table.find(uids_[i]));
+        size_t n = live_connections(service_.server(), spans_[i]);
         online += n > 0;
         if (i) w.raw(",");
         write_presence(w, uids_[i], n);

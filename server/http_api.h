@@ -22,6 +22,7 @@
 
 #include "codec/http_request.h"
 #include "engine/connection.h"
+#include "registry/uid_table.h"
 #include "server/api_metrics.h"
 #include "server/api_request_parser.h"
 #include "server/api_routes.h"
@@ -72,6 +73,7 @@ private:
     std::string group_scratch_, uid_scratch_; // decoded path parameters
     PushBatch batch_;
     std::vector<std::string_view> uids_;      // presence lists, group pages, a push's uids
+    std::vector<registry::ConnSpan> spans_;   // presence: the connections of each of uids_
     std::vector<size_t> results_;             // per item of a batch
     std::string out_;                         // response body
     bool out_is_json_ = true;
