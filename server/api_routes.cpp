@@ -1,5 +1,7 @@
 #include "server/api_routes.h"
 
+#include "codec/utf8.h"
+
 namespace wspush::server {
 
 namespace {
@@ -32,8 +34,11 @@ void fixed(RouteMatch& m, ApiRoute r, std::string_view method, const char* want)
     m.method_allowed = method == want;
 }
 
+// A parameter must decode to 1+ bytes of UTF-8: responses echo it inside JSON strings, which
+// RFC 8259 8.1 requires to be UTF-8, and no client could have logged in with anything else.
 bool decode_param(std::string_view seg, std::string& scratch, std::string_view& out) {
     if (seg.empty() || !percent_decode(seg, scratch) || scratch.empty()) return false;
+    if (!codec::utf8_valid(reinterpret_cast<const uint8_t*>(scratch.data()), scratch.size())) return false;
     out = scratch;
     return true;
 }
@@ -41,7 +46,7 @@ bool decode_param(std::string_view seg, std::string& scratch, std::string_view& 
 // /v1/users/{uid}[/disconnect]
 void match_users(std::string_view method, std::string_view rest, RouteMatch& m, std::string& uid_scratch) {
     std::string_view uid = next_segment(rest);
-    if (rest.empty() && uid.size() > 0) {
+    if (rest.empty()) {
         fixed(m, ApiRoute::UserGet, method, "GET");
     } else if (rest == "disconnect") {
         fixed(m, ApiRoute::UserDisconnect, method, "POST");
@@ -55,7 +60,6 @@ void match_users(std::string_view method, std::string_view rest, RouteMatch& m, 
 void match_groups(std::string_view method, std::string_view rest, RouteMatch& m, std::string& group_scratch,
                   std::string& uid_scratch) {
     std::string_view group = next_segment(rest);
-    if (group.empty()) return;
     if (rest.empty()) {
         m.route = method == "DELETE" ? ApiRoute::GroupDelete : ApiRoute::GroupGet;
         m.allow = "GET, DELETE";
@@ -88,6 +92,7 @@ void match_route(std::string_view method, std::string_view path, RouteMatch& m, 
     if (path == "/metrics") return fixed(m, ApiRoute::Metrics, method, "GET");
     constexpr std::string_view kV1 = "/v1/";
     if (path.substr(0, kV1.size()) != kV1) return;
+    if (path.back() == '/') return;  // no route ends in '/': "/v1/users/a/" is not "/v1/users/a"
     std::string_view rest = path.substr(kV1.size());
     if (rest == "push") return fixed(m, ApiRoute::Push, method, "POST");
     if (rest == "push/batch") return fixed(m, ApiRoute::PushBatch, method, "POST");
@@ -95,6 +100,9 @@ void match_route(std::string_view method, std::string_view path, RouteMatch& m, 
     if (rest == "stats") return fixed(m, ApiRoute::Stats, method, "GET");
     if (rest == "presence") return fixed(m, ApiRoute::Presence, method, "POST");
     std::string_view collection = next_segment(rest);
+    // "/v1/users" and "/v1/groups" alone are no route; below them an empty parameter
+    // ("/v1/groups//push") is a 400 like any other bad parameter.
+    if (rest.empty()) return;
     if (collection == "users") return match_users(method, rest, m, uid_scratch);
     if (collection == "groups") return match_groups(method, rest, m, group_scratch, uid_scratch);
 }

@@ -5,7 +5,8 @@
 // Return contract of match_route(): always fills `m`.
 //   m.route == ApiRoute::Unknown      no such path                    -> 404
 //   m.route known, !m.method_allowed  path exists, method does not    -> 405 with "Allow: m.allow"
-//   m.route known, !m.params_ok       a parameter is empty, holds bad percent-encoding  -> 400
+//   m.route known, !m.params_ok       a parameter is empty, holds bad percent-encoding or
+//                                     decodes to bytes that are not UTF-8                -> 400
 //   otherwise                         m.group / m.uid are the decoded segments (views into scratch)
 #pragma once
 #include <cstdint>
