@@ -44,6 +44,7 @@ enum ConnFlag : uint8_t {
     kFlagReaped = 1 << 4,         // on the reap list; gone at the end of this iteration
     kFlagCloseRequested = 1 << 5, // close() called; further sends are dropped
     kFlagWebSocket = 1 << 6,      // upgraded: the handler saw on_open and will see on_close
+    kFlagContinueSent = 1 << 7,   // HTTP: "100 Continue" sent for the request being read
 };
 
 struct HttpInput {

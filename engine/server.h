@@ -137,6 +137,7 @@ private:
     void handle_http_bytes(Connection& c, uint8_t* data, size_t len);
     size_t process_http(Connection& c, uint8_t* buf, size_t len);
     bool upgrade(Connection& c, const codec::HttpRequest& req, const codec::Upgrade& up);
+    void send_continue(Connection& c, const codec::HttpRequest& req);
     void respond_error(Connection& c, int status, std::string_view message,
                        std::string_view extra_headers = {});
     void keep_http_input(Connection& c, const uint8_t* data, size_t len);

@@ -189,7 +189,7 @@ size_t Server::process_http(Connection& c, uint8_t* buf, size_t len) {
             }
             int st = 0;
             long used = codec::decode_chunked(body, avail, cfg_.max_body, &body_len, &st);
-            if (used == codec::kHttpIncomplete) return off;
+            if (used == codec::kHttpIncomplete) return send_continue(c, req), off;
             if (used == codec::kHttpError) {
                 respond_error(c, st, st == codec::kHttpPayloadTooLarge ? "body too large" : "malformed chunked body");
                 return len;
@@ -208,7 +208,7 @@ size_t Server::process_http(Connection& c, uint8_t* buf, size_t len) {
                 respond_error(c, codec::kHttpPayloadTooLarge, "body too large");
                 return len;
             }
-            if (avail < n) return off;  // wait for the rest of the body
+            if (avail < n) return send_continue(c, req), off;  // wait for the rest of the body
             body_len = body_wire = static_cast<size_t>(n);
         } else if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
             respond_error(c, codec::kHttpLengthRequired, "a body needs Content-Length or chunked encoding");
@@ -219,6 +219,7 @@ size_t Server::process_http(Connection& c, uint8_t* buf, size_t len) {
                                            : codec::header_has_token(conn, "keep-alive");
         if (keep) c.set(kFlagKeepAlive);
         else c.clear(kFlagKeepAlive);
+        c.clear(kFlagContinueSent);
         ++stats_.http_requests;
         handler_.on_http(c, req, body, body_len);
         off += head_len + body_wire;
@@ -226,6 +227,20 @@ size_t Server::process_http(Connection& c, uint8_t* buf, size_t len) {
     if (c.phase == Phase::Http && !c.has(kFlagCloseRequested) && off == len)
         timers_.put(c, TimerList::HttpIdle, now_ms_);
     return off;
+}
+
+// RFC 9110 10.1.1: a client that sent "Expect: 100-continue" waits (curl: 1 s) for this
+// interim answer before it sends the body. Sent once per request, only while the body is
+// still missing.
+void Server::send_continue(Connection& c, const codec::HttpRequest& req) {
+    if (c.has(kFlagContinueSent) || !codec::ascii_iequals(req.header("Expect"), "100-continue")) return;
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    SharedFrame* f = SharedFrame::create(kContinue.size());
+    memcpy(f->data(), kContinue.data(), kContinue.size());
+    c.out.push(f);
+    f->unref();
+    c.set(kFlagContinueSent);
+    mark_dirty(c);
 }
 
 bool Server::upgrade(Connection& c, const codec::HttpRequest& req, const codec::Upgrade& up) {

@@ -94,7 +94,7 @@ void PushService::route(engine::Connection& c, Opcode op, const uint8_t* data, s
 void PushService::on_http(engine::Connection& c, const codec::HttpRequest& req, uint8_t* body, size_t len) {
     if (c.listener == api_listener_ && api_) return api_->handle(c, req, body, len);
     if (req.path == "/" || req.path == "/index.html") {
-        if (req.method != "GET" && req.method != "HEAD")
+        if (req.method != "GET")
             return server_->respond(c, 405, "application/json", "{\"error\":\"method not allowed\"}\n", "Allow: GET\r\n");
         return server_->respond(c, 200, "text/html; charset=utf-8", demo_page_html());
     }

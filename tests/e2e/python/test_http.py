@@ -91,6 +91,29 @@ class PlainHttp(WspushTestCase):
         resp = await self.get(b"/healthz")
         self.assertEqual(resp.status, 200)
 
+    async def test_post_to_the_demo_page_gets_405(self):
+        client = await self.raw()
+        await client.send(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\nhi")
+        resp = await client.read_http_response(self.PROMPT)
+        self.assertEqual(resp.status, 405)
+
+    async def test_expect_100_continue_is_answered_before_the_body_arrives(self):
+        # curl sends this for bodies over 1 KiB and waits a second for the interim answer.
+        client = await self.raw()
+        await client.send(b"POST /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\n"
+                          b"Content-Length: 5\r\n\r\n")
+        interim = await asyncio.wait_for(client.reader.readexactly(25), self.PROMPT)
+        self.assertEqual(interim, b"HTTP/1.1 100 Continue\r\n\r\n")
+        await client.send(b"hello")
+        resp = await client.read_http_response(self.PROMPT)
+        self.assertEqual(resp.status, 404)
+
+    async def test_post_without_a_length_gets_411(self):
+        client = await self.raw()
+        await client.send(b"POST /x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        resp = await client.read_http_response(self.PROMPT)
+        self.assertEqual(resp.status, 411)
+
 
 
 class MaxConns(WspushTestCase):
