@@ -19,12 +19,19 @@ int hex_value(char ch) {
     return -1;
 }
 
-// Splits off the first segment of `rest` (which starts after a '/'); rest moves past it.
-std::string_view next_segment(std::string_view& rest) {
-    size_t slash = rest.find('/');
-    std::string_view seg = rest.substr(0, slash);
-    rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
-    return seg;
+// The path below "/v1/" split on '/': fills segs[0..min(n, kMaxSegments)) and returns n, the
+// number of segments ("users/a/" is three: "users", "a", ""), stopping at kMaxSegments + 1
+// since no route has more. An empty segment is kept: in a parameter's place it is a 400.
+constexpr size_t kMaxSegments = 4;  // groups/{group}/members/{uid}
+size_t split_segments(std::string_view rest, std::string_view (&segs)[kMaxSegments]) {
+    size_t n = 0;
+    for (;;) {
+        if (n == kMaxSegments) return n + 1;
+        size_t slash = rest.find('/');
+        segs[n++] = rest.substr(0, slash);
+        if (slash == std::string_view::npos) return n;
+        rest.remove_prefix(slash + 1);
+    }
 }
 
 // One fixed-path route: exact path, one method.
@@ -43,38 +50,37 @@ bool decode_param(std::string_view seg, std::string& scratch, std::string_view& 
     return true;
 }
 
-// /v1/users/{uid}[/disconnect]
-void match_users(std::string_view method, std::string_view rest, RouteMatch& m, std::string& uid_scratch) {
-    std::string_view uid = next_segment(rest);
-    if (rest.empty()) {
+// users/{uid}[/disconnect]
+void match_users(std::string_view method, const std::string_view (&s)[kMaxSegments], size_t n, RouteMatch& m,
+                 std::string& uid_scratch) {
+    if (n == 2) {
         fixed(m, ApiRoute::UserGet, method, "GET");
-    } else if (rest == "disconnect") {
+    } else if (n == 3 && s[2] == "disconnect") {
         fixed(m, ApiRoute::UserDisconnect, method, "POST");
     } else {
         return;
     }
-    m.params_ok = decode_param(uid, uid_scratch, m.uid);
+    m.params_ok = decode_param(s[1], uid_scratch, m.uid);
 }
 
-// /v1/groups/{group}[/push | /members | /members/{uid}]
-void match_groups(std::string_view method, std::string_view rest, RouteMatch& m, std::string& group_scratch,
-                  std::string& uid_scratch) {
-    std::string_view group = next_segment(rest);
-    if (rest.empty()) {
+// groups/{group}[/push | /members | /members/{uid}]
+void match_groups(std::string_view method, const std::string_view (&s)[kMaxSegments], size_t n, RouteMatch& m,
+                  std::string& group_scratch, std::string& uid_scratch) {
+    if (n == 2) {
         m.route = method == "DELETE" ? ApiRoute::GroupDelete : ApiRoute::GroupGet;
         m.allow = "GET, DELETE";
         m.method_allowed = method == "GET" || method == "DELETE";
-    } else if (rest == "push") {
+    } else if (n == 3 && s[2] == "push") {
         fixed(m, ApiRoute::GroupPush, method, "POST");
-    } else if (rest == "members") {
+    } else if (n == 3 && s[2] == "members") {
         fixed(m, ApiRoute::GroupMemberAdd, method, "POST");
-    } else if (rest.substr(0, 8) == "members/" && rest.find('/', 8) == std::string_view::npos && rest.size() > 8) {
+    } else if (n == 4 && s[2] == "members") {
         fixed(m, ApiRoute::GroupMemberRemove, method, "DELETE");
-        m.params_ok = decode_param(rest.substr(8), uid_scratch, m.uid);
+        m.params_ok = decode_param(s[3], uid_scratch, m.uid);
     } else {
         return;
     }
-    m.params_ok = m.params_ok && decode_param(group, group_scratch, m.group);
+    m.params_ok = m.params_ok && decode_param(s[1], group_scratch, m.group);
 }
 
 }  // namespace
@@ -92,19 +98,16 @@ void match_route(std::string_view method, std::string_view path, RouteMatch& m, 
     if (path == "/metrics") return fixed(m, ApiRoute::Metrics, method, "GET");
     constexpr std::string_view kV1 = "/v1/";
     if (path.substr(0, kV1.size()) != kV1) return;
-    if (path.back() == '/') return;  // no route ends in '/': "/v1/users/a/" is not "/v1/users/a"
     std::string_view rest = path.substr(kV1.size());
     if (rest == "push") return fixed(m, ApiRoute::Push, method, "POST");
     if (rest == "push/batch") return fixed(m, ApiRoute::PushBatch, method, "POST");
     if (rest == "broadcast") return fixed(m, ApiRoute::Broadcast, method, "POST");
     if (rest == "stats") return fixed(m, ApiRoute::Stats, method, "GET");
     if (rest == "presence") return fixed(m, ApiRoute::Presence, method, "POST");
-    std::string_view collection = next_segment(rest);
-    // "/v1/users" and "/v1/groups" alone are no route; below them an empty parameter
-    // ("/v1/groups//push") is a 400 like any other bad parameter.
-    if (rest.empty()) return;
-    if (collection == "users") return match_users(method, rest, m, uid_scratch);
-    if (collection == "groups") return match_groups(method, rest, m, group_scratch, uid_scratch);
+    std::string_view segs[kMaxSegments];
+    size_t n = split_segments(rest, segs);
+    if (segs[0] == "users") return match_users(method, segs, n, m, uid_scratch);
+    if (segs[0] == "groups") return match_groups(method, segs, n, m, group_scratch, uid_scratch);
 }
 
 bool percent_decode(std::string_view in, std::string& out) {
