@@ -119,6 +119,12 @@ FUZZ_FLAGS   := -std=c++20 -O1 -g -I. -fsanitize=fuzzer,address,undefined -fno-s
 $(BUILD)/fuzz/%: tests/fuzz/%.cpp $(codec_src) $(wildcard codec/*.h)
 	@mkdir -p $(dir $@)
 	clang++ $(FUZZ_FLAGS) -o $@ $< $(codec_src) -lssl -lcrypto
+# The push API's parsers: pure translation units (no engine; codec/utf8 for path parameters).
+FUZZ_API_SRC := server/api_routes.cpp server/api_request_parser.cpp server/api_base64.cpp
+$(filter $(BUILD)/fuzz/fuzz_api_% $(BUILD)/fuzz/fuzz_base64,$(FUZZ_TARGETS)): $(BUILD)/fuzz/%: tests/fuzz/%.cpp \
+  $(FUZZ_API_SRC) $(codec_src) $(wildcard codec/*.h server/api_*.h)
+	@mkdir -p $(dir $@)
+	clang++ $(FUZZ_FLAGS) -o $@ $< $(FUZZ_API_SRC) $(codec_src) -lssl -lcrypto -lsimdjson
 
 fuzz: $(FUZZ_TARGETS)
 	@tools/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
