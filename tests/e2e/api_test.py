@@ -236,6 +236,18 @@ class Routing(ApiTestCase):
     async def test_bad_percent_encoding_is_400(self):
         self.assertError(self.api("GET", "/v1/users/a%zz"), 400)
 
+    async def test_parameter_that_is_not_utf8_is_400(self):
+        self.assertError(self.api("GET", "/v1/users/%FF"), 400)
+        self.assertError(self.api("POST", "/v1/groups/%C0%AF/members", {"uid": "a"}), 400)
+
+    async def test_empty_parameter_is_400(self):
+        self.assertError(self.api("POST", "/v1/groups//push", {"message": "x"}), 400)
+        self.assertError(self.api("GET", "/v1/users/"), 400)
+
+    async def test_extra_trailing_slash_is_404(self):
+        self.assertEqual(self.api("GET", "/v1/users/a/")[0], 404)
+        self.assertEqual(self.api("POST", "/v1/push/", {"uid": "a", "message": "x"})[0], 404)
+
 
 class Push(ApiTestCase):
     async def test_push_to_uid_reaches_each_of_its_connections_exactly(self):
@@ -259,6 +271,21 @@ class Push(ApiTestCase):
                          (200, {"delivered": 2}))
         self.assertEqual([await self.recv(a), await self.recv(b)], ["hi", "hi"])
         await self.assertReceivesNothing(c)
+
+    async def test_uid_listed_twice_is_delivered_once(self):
+        a1, a2, b = await self.login("a"), await self.login("a"), await self.login("b")
+        self.assertEqual(self.api("POST", "/v1/push", {"uids": ["a", "b", "a", "a"], "message": "once"})[::2],
+                         (200, {"delivered": 3}))
+        self.assertEqual([await self.recv(a1), await self.recv(a2), await self.recv(b)], ["once"] * 3)
+        for ws in (a1, a2, b):
+            await self.assertReceivesNothing(ws)
+        self.assertEqual(self.stats()["deliveries"], 3)
+
+    async def test_empty_uids_list_is_400(self):
+        self.assertError(self.api("POST", "/v1/push", {"uids": [], "message": "x"}), 400, "uids")
+
+    async def test_group_field_on_push_is_400(self):
+        self.assertError(self.api("POST", "/v1/push", {"uid": "a", "group": "g", "message": "x"}), 400, "group")
 
     async def test_binary_push_arrives_as_binary_bytes(self):
         ws = await self.login("bin")
@@ -301,6 +328,13 @@ class Push(ApiTestCase):
         self.assertEqual(self.api("POST", "/v1/broadcast", {"message": "all hands"})[::2], (200, {"delivered": 2}))
         self.assertEqual([await self.recv(a), await self.recv(b)], ["all hands"] * 2)
 
+    async def test_broadcast_naming_a_uid_is_400_and_reaches_nobody(self):
+        a, b = await self.login("a"), await self.login("b")
+        self.assertError(self.api("POST", "/v1/broadcast", {"uid": "a", "message": "x"}), 400, "uid")
+        self.assertError(self.api("POST", "/v1/groups/g/push", {"uids": ["a"], "message": "x"}), 400, "uids")
+        await self.assertReceivesNothing(a)
+        await self.assertReceivesNothing(b)
+
     async def test_chunked_request_body_is_accepted(self):
         ws = await self.login("a")
         body = json.dumps({"uid": "a", "message": "chunky"}).encode()
@@ -330,6 +364,13 @@ class Batch(ApiTestCase):
                                   headers={"Content-Type": "application/x-ndjson"})[::2],
                          (200, {"delivered": 2, "results": [1, 1]}))
         self.assertEqual([await self.recv(a), await self.recv(a)], ["x", "y"])
+
+    async def test_batch_item_listing_a_uid_twice_delivers_once(self):
+        a = await self.login("a")
+        self.assertEqual(self.api("POST", "/v1/push/batch", [{"uids": ["a", "a"], "message": "1"}])[::2],
+                         (200, {"delivered": 1, "results": [1]}))
+        self.assertEqual(await self.recv(a), "1")
+        await self.assertReceivesNothing(a)
 
     async def test_one_invalid_item_rejects_the_whole_batch(self):
         a = await self.login("a")
