@@ -211,6 +211,31 @@ TEST(UidTable, ForcedCollisionsStillSeparateKeys) {
     }
 }
 
+// Lookups compare a slot's inline image against the probe's bytes with overlapping loads whose
+// offsets depend on the length (1-3, 4-7, 8-16, 17-19, longer). Under a constant hash every
+// key is a candidate for every probe, so a byte the compare skipped would surface as a wrong
+// hit: uids of each length 0..40 that differ from a stored one in exactly one byte must miss.
+TEST(UidTable, InlineCompareSeesEveryByteOfEveryLength) {
+    UidTable t(256, constant_hash);
+    std::vector<std::string> stored;
+    for (size_t len = 0; len <= 40; ++len) {
+        std::string s(len, 'a');
+        for (size_t i = 0; i < len; ++i) s[i] = char('a' + (i * 7 + len) % 26);
+        stored.push_back(s);
+        ASSERT_EQ(t.add(s, conn(uint32_t(len))), Add::NewUid) << len;
+    }
+    for (size_t len = 0; len <= 40; ++len) {
+        ConnSpan hit = t.find(stored[len]);
+        ASSERT_EQ(hit.size, 1u) << len;
+        EXPECT_EQ(hit.data[0], conn(uint32_t(len)));
+        for (size_t i = 0; i < len; ++i) {
+            std::string other = stored[len];
+            other[i] = char(other[i] ^ 0x20);
+            EXPECT_TRUE(t.find(other).empty()) << "len " << len << " byte " << i;
+        }
+    }
+}
+
 TEST(UidTable, ForEachVisitsEveryUidOnceEvenMidMigration) {
     UidTable t;
     size_t i = 0;
