@@ -34,18 +34,22 @@ public:
             if (slot(i).live) slot(i).obj()->~T();
     }
 
+    // Strong guarantee: if T's constructor or a chunk allocation throws, the map is as before
+    // (the free index stays on the free list; a new chunk is owned before the vector grows).
     template <class... Args>
     std::pair<ConnId, T*> emplace(Args&&... args) {
-        uint32_t index;
-        if (!free_.empty()) {
-            index = free_.back();
-            free_.pop_back();
-        } else {
-            if (capacity_ % kChunk == 0) chunks_.emplace_back(new Slot[kChunk]);
-            index = capacity_++;
+        const bool reuse = !free_.empty();
+        const uint32_t index = reuse ? free_.back() : capacity_;
+        if (!reuse && index / kChunk == chunks_.size()) {  // not %: a throw may leave a spare chunk
+            std::unique_ptr<Slot[]> chunk(new Slot[kChunk]);
+            chunks_.push_back(std::move(chunk));  // on throw, chunk frees itself
         }
         Slot& s = slot(index);
-        T* p = new (s.storage) T(std::forward<Args>(args)...);
+        T* p = new (s.storage) T(std::forward<Args>(args)...);  // may throw: nothing taken yet
+        if (reuse)
+            free_.pop_back();
+        else
+            ++capacity_;
         s.live = true;
         ++size_;
         return {ConnId{index, s.gen}, p};

@@ -4,7 +4,34 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <new>
+#include <stdexcept>
 #include <string>
+
+// Allocation accounting for the exception-safety tests: counts live blocks, and can be armed to
+// fail the next allocation of an exact size. Off (counting only) for every other test.
+namespace {
+long g_live_blocks = 0;
+size_t g_fail_size = 0;  // 0: never fail
+}  // namespace
+
+void* operator new(size_t n) {
+    if (g_fail_size != 0 && n == g_fail_size) {
+        g_fail_size = 0;
+        throw std::bad_alloc();
+    }
+    void* p = std::malloc(n ? n : 1);
+    if (!p) throw std::bad_alloc();
+    ++g_live_blocks;
+    return p;
+}
+void operator delete(void* p) noexcept {
+    if (!p) return;
+    --g_live_blocks;
+    std::free(p);
+}
+void operator delete(void* p, size_t) noexcept { operator delete(p); }
 
 namespace wspush::registry {
 namespace {
@@ -101,6 +128,51 @@ TEST(SlotMap, DestructorRunsForLiveObjectsOnly) {
         EXPECT_EQ(live, 1);
     }
     EXPECT_EQ(live, 0);
+}
+
+struct ThrowsOn13 {
+    int v;
+    explicit ThrowsOn13(int x) : v(x) {
+        if (x == 13) throw std::runtime_error("13");
+    }
+};
+
+TEST(SlotMap, ThrowingConstructorKeepsTheFreeSlotForTheNextEmplace) {
+    SlotMap<ThrowsOn13> map;
+    ConnId a = map.emplace(1).first;
+    map.emplace(2);
+    ASSERT_TRUE(map.erase(a));
+    EXPECT_THROW(map.emplace(13), std::runtime_error);
+    EXPECT_EQ(map.size(), 1u);
+    ConnId b = map.emplace(3).first;
+    EXPECT_EQ(b.slot, a.slot);  // the freed index was not lost
+    EXPECT_EQ(map.capacity(), 2u);
+}
+
+TEST(SlotMap, ThrowingConstructorOnAFreshSlotLeavesCapacityUnchanged) {
+    SlotMap<ThrowsOn13, 4> map;
+    for (int i = 0; i < 4; ++i) map.emplace(i);
+    EXPECT_THROW(map.emplace(13), std::runtime_error);  // needed a new chunk, then threw
+    EXPECT_EQ(map.capacity(), 4u);
+    auto [id, p] = map.emplace(5);
+    EXPECT_EQ(id.slot, 4u);
+    for (int i = 6; i < 12; ++i) map.emplace(i);  // and the chunks after it index correctly
+    EXPECT_EQ(map.get(id), p);
+    EXPECT_EQ(p->v, 5);
+    EXPECT_EQ(map.size(), 11u);
+}
+
+TEST(SlotMap, ChunkIsFreedWhenTheChunkVectorCannotGrow) {
+    SlotMap<int, 1> map;  // one chunk per object: the second emplace grows chunks_ from 1 to 2
+    map.emplace(1);
+    const long before = g_live_blocks;
+    g_fail_size = 2 * sizeof(void*);  // the vector's new buffer for 2 unique_ptrs
+    EXPECT_THROW(map.emplace(2), std::bad_alloc);
+    g_fail_size = 0;
+    EXPECT_EQ(g_live_blocks, before);  // the chunk allocated first was not leaked
+    EXPECT_EQ(map.size(), 1u);
+    EXPECT_EQ(map.capacity(), 1u);
+    EXPECT_EQ(map.emplace(3).first.slot, 1u);
 }
 
 }  // namespace
