@@ -74,7 +74,7 @@ struct RouteSpec {
     const char* allow;
 };
 
-// The documented routes (docs/api.md). GET and DELETE of a group share a path.
+// The documented routes (README.md, "HTTP push API"). GET and DELETE of a group share a path.
 const RouteSpec kRoutes[] = {
     {"healthz", ApiRoute::Healthz, "GET", "GET"},
     {"metrics", ApiRoute::Metrics, "GET", "GET"},
