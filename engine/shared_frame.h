@@ -2,8 +2,11 @@
 // every connection it is queued on. A broadcast to N clients is one SharedFrame with N
 // references: its memory is one buffer plus N queue entries, never N copies.
 //
-// Layout: [refs:4][len:4][bytes...] in one malloc. The count is not atomic: a frame belongs
-// to one event loop (each worker encodes its own copy of a cross-worker message).
+// Layout: [refs:24 | size class:8][len:32][bytes...]. Frames up to 4 KiB (every push message
+// in practice) come from per-thread free lists by size class, so routing a message costs no
+// malloc: a free frame is popped, filled, and pushed back when its last reference goes.
+// Larger frames use malloc. The count is not atomic: a frame belongs to one event loop (each
+// worker encodes its own copy of a cross-worker message).
 #pragma once
 #include <cassert>
 #include <cstdint>
@@ -15,14 +18,7 @@ namespace wspush::engine {
 class SharedFrame {
 public:
     // A frame of `len` bytes with one reference held by the caller. Throws std::bad_alloc.
-    static SharedFrame* create(size_t len) {
-        void* p = std::malloc(sizeof(SharedFrame) + len);
-        if (!p) throw std::bad_alloc();
-        auto* f = static_cast<SharedFrame*>(p);
-        f->refs_ = 1;
-        f->len_ = static_cast<uint32_t>(len);
-        return f;
-    }
+    static SharedFrame* create(size_t len);
 
     uint8_t* data() { return reinterpret_cast<uint8_t*>(this + 1); }
     const uint8_t* data() const { return reinterpret_cast<const uint8_t*>(this + 1); }
@@ -31,15 +27,24 @@ public:
     void set_size(uint32_t len) { assert(len <= len_); len_ = len; }
     uint32_t refs() const { return refs_; }
 
-    void ref() { ++refs_; }
+    void ref() {
+        assert(refs_ < kMaxRefs);
+        ++refs_;
+    }
     void unref() {
         assert(refs_ > 0);
-        if (--refs_ == 0) std::free(this);
+        if (--refs_ == 0) release();
     }
 
+    static constexpr uint32_t kMaxRefs = (1u << 24) - 1;  // recipients of one frame
+
 private:
+    friend class FramePool;
     SharedFrame() = default;
-    uint32_t refs_;
+    void release();
+
+    uint32_t refs_ : 24;
+    uint32_t size_class_ : 8;  // FramePool class, or kMallocClass
     uint32_t len_;
 };
 static_assert(sizeof(SharedFrame) == 8);
