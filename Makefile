@@ -14,6 +14,7 @@ SANITIZE ?=
 CXXFLAGS ?=
 CXXFLAGS += -std=c++20 $(OPT) -g -Wall -Wextra -I. -pthread -MMD -MP $(SANITIZE)
 LDFLAGS  += -pthread $(SANITIZE)
+NPROC        := $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
 # libFuzzer stops ~1 s past -max_total_time: 11 gives ~12 s a target, 6 targets in ~75 s.
 FUZZ_SHORT   ?= 11
@@ -91,7 +92,7 @@ deps:
 	@tools/install-deps.sh
 
 run: deps
-	@$(MAKE) --no-print-directory $(BUILD)/wspush
+	@$(MAKE) --no-print-directory -j$(NPROC) $(BUILD)/wspush
 	$(BUILD)/wspush --port 1234
 
 unit: $(UNIT_TESTS)
@@ -101,13 +102,14 @@ e2e: $(PROGRAMS)
 	@WSPUSH_BUILD=$(BUILD) tests/e2e/run.sh
 
 test: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(NPROC) all
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory -j$(NPROC) $(FUZZ_TARGETS)
 	@$(MAKE) --no-print-directory fuzz-short
 	@$(MAKE) --no-print-directory e2e
 
 asan: deps
-	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
+	@$(MAKE) --no-print-directory -j$(NPROC) BUILD=build-asan OPT=-O1 \
 	  SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  build-asan/wspush $(subst $(BUILD)/,build-asan/,$(UNIT_TESTS))
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
