@@ -1,6 +1,8 @@
 // UidTable: linear probing over a tag array (16 tags per SSE2 compare) and 32-byte slots that
 // hold the uid inline; backward-shift deletion; incremental resize (two arrays while
-// migrating). Layout, load factor and costs: docs/registry.md.
+// migrating). find()'s hot path is inline in uid_table_lookup.h over the arrays this file
+// maintains; here are its cold paths and everything that writes. Layout, load factor and costs:
+// docs/registry.md.
 #include "registry/uid_table.h"
 
 #include <algorithm>
@@ -10,9 +12,6 @@
 #include <utility>
 #include <vector>
 
-#define XXH_INLINE_ALL  // XXH3 on a 16-byte uid is a handful of instructions; let it inline
-#include <xxhash.h>
-
 #include "registry/key_arena.h"
 #include "registry/tag_group.h"
 #include "registry/zeroed_pages.h"
@@ -20,28 +19,9 @@
 namespace wspush::registry {
 namespace {
 
-constexpr size_t kInline = 19;  // every decimal int64 and every 16-byte id fits
-
-// 32 bytes, two per cache line. image = [length byte][first 19 uid bytes, zero padded]. For a
-// uid of up to 19 bytes equality is decided by one 20-byte compare inside the slot, so a hit
-// touches one slot line and no arena line; a longer uid matches the image, then the arena copy.
-struct Slot {
-    ConnId conn;        // the one connection, or (gen 0) conn.slot indexes a multi-connection set
-    uint32_t key;       // arena ref: the stable copy of the uid (stored views, long uids)
-    uint8_t image[20];  // image[0]: length, 255 meaning 255 or more
-};
-static_assert(sizeof(Slot) == 32);
-
-uint64_t load8(const void* p) {
-    uint64_t v;
-    std::memcpy(&v, p, 8);
-    return v;
-}
-uint32_t load4(const void* p) {
-    uint32_t v;
-    std::memcpy(&v, p, 4);
-    return v;
-}
+using uid_lookup::kInline;
+using uid_lookup::kNone;
+using uid_lookup::Slot;
 
 // A slot's image of uid: [length byte, 255 meaning 255 or more][first 19 bytes, zero padded].
 // Built only when an entry is stored; lookups compare against the slot in place (below).
@@ -53,58 +33,32 @@ struct Image {
     }
 };
 
-// Does the slot's image hold uid's length byte and first min(len, 19) bytes? Compares the slot
-// against the caller's bytes with fixed-size overlapping loads: no image of the probe is built.
-// (Building one on the stack with overlapping stores and reading it back in 8-byte words
-// defeated store-to-load forwarding: a stall of ~15 cycles on every lookup.)
-[[gnu::always_inline]] inline bool image_matches(const Slot& s, std::string_view uid) {
-    const size_t n = uid.size();
-    if (s.image[0] != uint8_t(std::min<size_t>(n, 255))) return false;
-    const uint8_t* a = s.image + 1;
-    const char* b = uid.data();
-    const size_t k = std::min(n, kInline);
-    if (k >= 8) {
-        uint64_t d = (load8(a) ^ load8(b)) | (load8(a + k - 8) ^ load8(b + k - 8));
-        if (k > 16) d |= load8(a + 8) ^ load8(b + 8);
-        return d == 0;
-    }
-    if (k >= 4) return ((load4(a) ^ load4(b)) | (load4(a + k - 4) ^ load4(b + k - 4))) == 0;
-    return k == 0 || (a[0] == uint8_t(b[0]) && a[k / 2] == uint8_t(b[k / 2]) && a[k - 1] == uint8_t(b[k - 1]));
-}
-
 // One allocation: capacity slots, capacity + 16 tags, capacity displacements. Tags
 // [cap, cap + 15) clone tags [0, 15) so a group load near the end reads the wrapped-around
 // tags without a second load. disp[i]: how far slot i's entry sits past its home (255: at
 // least that far, rehash to know), so deletion's backward shift never rehashes a key.
-struct Table {
-    Slot* slots = nullptr;
-    uint8_t* tags = nullptr;
-    uint8_t* disp = nullptr;
-    size_t mask = 0;
-    size_t count = 0;
+// (The struct, uid_lookup::SlotArray, is in the lookup header; these write or size it.)
+using Table = uid_lookup::SlotArray;
 
-    static size_t bytes_for(size_t cap) { return cap * (sizeof(Slot) + 2) + kGroupWidth; }
-    size_t capacity() const { return slots ? mask + 1 : 0; }
-    size_t bytes() const { return slots ? bytes_for(capacity()) : 0; }
-    void set_tag(size_t i, uint8_t tag) {
-        tags[i] = tag;
-        if (i < kGroupWidth - 1) tags[mask + 1 + i] = tag;
-    }
+size_t bytes_for(size_t cap) { return cap * (sizeof(Slot) + 2) + kGroupWidth; }
+size_t bytes_of(const Table& t) { return t.slots ? bytes_for(t.capacity()) : 0; }
+void set_tag(Table& t, size_t i, uint8_t tag) {
+    t.tags[i] = tag;
+    if (i < kGroupWidth - 1) t.tags[t.mask + 1 + i] = tag;
+}
 
-    static Table allocate(size_t cap) {
-        void* p = zeroed_pages_alloc(bytes_for(cap));
-        if (!p) throw std::bad_alloc();
-        Table t;
-        t.slots = static_cast<Slot*>(p);
-        t.tags = reinterpret_cast<uint8_t*>(t.slots + cap);
-        t.disp = t.tags + cap + kGroupWidth;
-        t.mask = cap - 1;
-        return t;
-    }
-    void release() { zeroed_pages_free(slots, bytes()); }
-};
+Table allocate(size_t cap) {
+    void* p = zeroed_pages_alloc(bytes_for(cap));
+    if (!p) throw std::bad_alloc();
+    Table t;
+    t.slots = static_cast<Slot*>(p);
+    t.tags = reinterpret_cast<uint8_t*>(t.slots + cap);
+    t.disp = t.tags + cap + kGroupWidth;
+    t.mask = cap - 1;
+    return t;
+}
+void release(Table& t) { zeroed_pages_free(t.slots, bytes_of(t)); }
 
-constexpr size_t kNone = ~size_t(0);
 constexpr size_t kMinCapacity = 16;  // at least one tag group
 // Max load 0.8. Linear probing's mean probe for a miss is (1 + 1/(1-a)^2)/2 slots: 13 at 0.8,
 // 32 at 0.875 (SwissTable's 7/8 relies on quadratic probing over groups, which backward-shift
@@ -123,33 +77,36 @@ uint32_t lowest(uint32_t m) { return uint32_t(__builtin_ctz(m)); }
 }  // namespace
 
 struct UidTable::Impl {
-    size_t max_len;
-    uint64_t (*hash_override)(const void*, size_t);
+    // The arrays live in UidTable (arrays_) so that the inline find() reads them directly;
+    // these name its fields. max_len and hash_override are there too (a.max_len ...).
+    uid_lookup::UidArrays& a;
+    Table& cur;
+    Table& old;           // being migrated into cur when old.slots != nullptr
+    size_t& cursor;       // old's slots below cursor are empty (and their pages may be released)
     KeyArena arena;
-    Table cur;
-    Table old;            // being migrated into cur when old.slots != nullptr
-    size_t cursor = 0;    // old's slots below cursor are empty (and their pages may be released)
     size_t release_at[3] = {};  // per region of old (slots, tags, displacements): released up to
     size_t released = 0;        // bytes of old given back so far
     size_t conns = 0;
     std::vector<std::vector<ConnId>> sets;  // multi-connection uids; freed sets keep capacity
     std::vector<uint32_t> free_sets;
 
-    Impl(size_t max, uint64_t (*h)(const void*, size_t))
-        : max_len(max), hash_override(h), arena(max), cur(Table::allocate(kMinCapacity)) {}
+    Impl(uid_lookup::UidArrays& arrays, size_t max, uint64_t (*h)(const void*, size_t))
+        : a(arrays), cur(arrays.cur), old(arrays.old), cursor(arrays.cursor), arena(max) {
+        a.max_len = max;
+        a.hash_override = h;
+        cur = allocate(kMinCapacity);
+    }
     ~Impl() {
-        cur.release();
-        old.release();
+        release(cur);
+        release(old);
     }
 
-    // XXH3. Up to 16 bytes (16-byte ids, decimal ids up to 16 digits) it calls XXH3's own
-    // short-input path directly, inlined: same value as XXH3_64bits(), without the call and
-    // the length dispatch, which are a fifth of a lookup's instructions.
+    // XXH3 (up to 16 bytes through its short-input path, inlined: see hash_short).
     [[gnu::always_inline]] uint64_t hash(std::string_view uid) const {
-        if (hash_override) [[unlikely]]
-            return hash_override(uid.data(), uid.size());
-        if (uid.size() <= 16) [[likely]]
-            return XXH3_len_0to16_64b(reinterpret_cast<const xxh_u8*>(uid.data()), uid.size(), XXH3_kSecret, 0);
+        if (a.hash_override) [[unlikely]]
+            return a.hash_override(uid.data(), uid.size());
+        if (uid.size() <= uid_lookup::kShortUid) [[likely]]
+            return uid_lookup::hash_short(uid);
         return XXH3_64bits(uid.data(), uid.size());
     }
     // Slots keep no hash: short uids rehash from the slot itself (a few ns), long ones from the
@@ -161,34 +118,13 @@ struct UidTable::Impl {
     }
 
     [[gnu::always_inline]] bool matches(const Slot& s, std::string_view uid) const {
-        if (!image_matches(s, uid)) return false;
+        if (!uid_lookup::image_matches(s, uid)) return false;
         return uid.size() <= kInline || arena.equals(s.key, uid);
     }
 
-    // Position of uid in t, or kNone. Tight loop: one 16-tag compare per group; a slot is read
-    // only when its 7 tag bits match (1 in 128 for a stranger).
+    // Position of uid in t, or kNone (the probe loop is uid_lookup::locate).
     [[gnu::always_inline]] size_t locate(const Table& t, uint64_t h, std::string_view uid) const {
-        const uint8_t tag = tag_of(h);
-        const size_t home = h & t.mask;
-        // Most hits sit in the home slot's cache line or the next one (two slots per line; an
-        // entry displaced by one or two often crosses). Fetching both alongside the tags
-        // overlaps a hit's cache misses instead of paying the slot's after the tags'; a miss
-        // pays wasted line fetches, not waited for. The second prefetch: ~10% on Find at 1M.
-        __builtin_prefetch(&t.slots[home]);
-        __builtin_prefetch(reinterpret_cast<const char*>(&t.slots[home]) + 64);
-        size_t pos = home;
-        for (;;) {
-            const TagGroup g(t.tags + pos);
-            uint32_t m = g.match(tag);
-            const uint32_t e = g.empty();
-            if (e) m &= (e & (0u - e)) - 1;  // linear probing: never past the first empty slot
-            for (; m; m &= m - 1) {
-                const size_t i = (pos + lowest(m)) & t.mask;
-                if (matches(t.slots[i], uid)) return i;
-            }
-            if (e) return kNone;
-            pos = (pos + kGroupWidth) & t.mask;
-        }
+        return uid_lookup::locate(t, h, [this, uid](const Slot& s) { return matches(s, uid); });
     }
 
     static void place(Table& t, uint64_t h, const Slot& s) {
@@ -198,7 +134,7 @@ struct UidTable::Impl {
             if (e) {
                 const size_t i = (pos + lowest(e)) & t.mask;
                 t.slots[i] = s;
-                t.set_tag(i, tag_of(h));
+                set_tag(t, i, tag_of(h));
                 t.disp[i] = uint8_t(std::min<size_t>((i - home) & t.mask, 255));
                 ++t.count;
                 return;
@@ -218,11 +154,11 @@ struct UidTable::Impl {
             const size_t gap = (j - hole) & t.mask;
             if (d < gap) continue;  // home in (hole, j]: it must stay
             t.slots[hole] = t.slots[j];
-            t.set_tag(hole, t.tags[j]);
+            set_tag(t, hole, t.tags[j]);
             t.disp[hole] = uint8_t(std::min<size_t>(d - gap, 255));
             hole = j;
         }
-        t.set_tag(hole, kTagEmpty);
+        set_tag(t, hole, kTagEmpty);
         --t.count;
     }
 
@@ -248,7 +184,7 @@ struct UidTable::Impl {
             end = (end + lowest(TagGroup(old.tags + ((end + 1) & old.mask)).empty())) & old.mask;
             for (;; end = (end - 1) & old.mask) {
                 place(cur, hash_of(old.slots[end]), old.slots[end]);
-                old.set_tag(end, kTagEmpty);
+                set_tag(old, end, kTagEmpty);
                 --old.count;
                 if (end == cursor || --budget == 0) break;
             }
@@ -267,7 +203,7 @@ struct UidTable::Impl {
             if (from == 0) from = base[r];
             const size_t to = base[r] + cursor * width[r];
             if (to < from + kPageRelease) continue;
-            released += zeroed_pages_release(old.slots, old.bytes(), from, to);
+            released += zeroed_pages_release(old.slots, bytes_of(old), from, to);
             from = to / 4096 * 4096;  // the partial page at the end goes with the next range
             return;                   // one region per call: spreads the madvise cost
         }
@@ -275,7 +211,7 @@ struct UidTable::Impl {
 
     void finish_migration() {
         while (old.count != 0) migrate(old.capacity());
-        old.release();
+        release(old);
         old = Table{};
         cursor = released = 0;
         release_at[0] = release_at[1] = release_at[2] = 0;
@@ -283,7 +219,7 @@ struct UidTable::Impl {
 
     void start_resize(size_t new_cap) {
         if (old.slots) finish_migration();  // not reached when kMigrateBudget keeps pace
-        Table fresh = Table::allocate(new_cap);
+        Table fresh = allocate(new_cap);
         old = cur;
         cursor = released = 0;
         release_at[0] = release_at[1] = release_at[2] = 0;
@@ -298,9 +234,9 @@ struct UidTable::Impl {
         const size_t pos = locate(cur, h, uid);
         if (pos != kNone) [[likely]]
             return &cur.slots[pos];
-        return old.slots ? find_in_old(h, uid) : nullptr;
+        return old.slots ? find_slot_in_old(h, uid) : nullptr;
     }
-    [[gnu::noinline]] Slot* find_in_old(uint64_t h, std::string_view uid) const {
+    [[gnu::noinline]] Slot* find_slot_in_old(uint64_t h, std::string_view uid) const {
         size_t pos;
         if ((h & old.mask) >= cursor && (pos = locate(old, h, uid)) != kNone) return &old.slots[pos];
         return nullptr;
@@ -370,14 +306,14 @@ void UidTable::Impl::erase_slot(Slot* s) {
 }
 
 UidTable::UidTable(size_t max_uid_len, uint64_t (*hash_override)(const void*, size_t))
-    : impl_(new Impl(max_uid_len < KeyArena::kMaxKeyLen ? max_uid_len : KeyArena::kMaxKeyLen, hash_override)) {}
+    : impl_(new Impl(arrays_, max_uid_len < KeyArena::kMaxKeyLen ? max_uid_len : KeyArena::kMaxKeyLen, hash_override)) {}
 
 UidTable::~UidTable() { delete impl_; }
 
 UidTable::AddResult UidTable::add(std::string_view uid, ConnId c, std::string_view* stored) {
     Impl& m = *impl_;
     assert(c.valid());
-    if (uid.size() > m.max_len) return AddResult::TooLong;
+    if (uid.size() > m.a.max_len) return AddResult::TooLong;
     const uint64_t h = m.hash(uid);
     const Image im(uid);
     m.migrate(kMigrateBudget);  // before the lookup: migration moves slots
@@ -397,7 +333,7 @@ UidTable::AddResult UidTable::add(std::string_view uid, ConnId c, std::string_vi
 
 UidTable::RemoveResult UidTable::remove(std::string_view uid, ConnId c) {
     Impl& m = *impl_;
-    if (uid.size() > m.max_len) return RemoveResult::NotFound;
+    if (uid.size() > m.a.max_len) return RemoveResult::NotFound;
     const uint64_t h = m.hash(uid);
     const Image im(uid);
     m.migrate(kMigrateBudget);
@@ -409,12 +345,20 @@ UidTable::RemoveResult UidTable::remove(std::string_view uid, ConnId c) {
     return RemoveResult::UidGone;
 }
 
-ConnSpan UidTable::find(std::string_view uid) const {
+// find()'s cold paths; the hot one is inline in uid_table.h.
+ConnSpan UidTable::find_cold(std::string_view uid) const {
     const Impl& m = *impl_;
-    if (uid.size() > m.max_len) return ConnSpan{};
+    if (uid.size() > m.a.max_len) return ConnSpan{};
     const Slot* s = m.find_slot(m.hash(uid), uid);
     return s ? m.span(*s) : ConnSpan{};
 }
+
+ConnSpan UidTable::find_in_old(uint64_t h, std::string_view uid) const {
+    const Slot* s = impl_->find_slot_in_old(h, uid);
+    return s ? impl_->span(*s) : ConnSpan{};
+}
+
+ConnSpan UidTable::set_span(const Slot& s) const { return impl_->span(s); }
 
 void UidTable::find_many(const std::string_view* uids, size_t n, ConnSpan* out) const {
     const Impl& m = *impl_;
@@ -430,7 +374,7 @@ void UidTable::find_many(const std::string_view* uids, size_t n, ConnSpan* out) 
         }
         for (size_t i = 0; i < k; ++i) {
             const std::string_view uid = uids[base + i];
-            const Slot* s = uid.size() > m.max_len ? nullptr : m.find_slot(h[i], uid);
+            const Slot* s = uid.size() > m.a.max_len ? nullptr : m.find_slot(h[i], uid);
             out[base + i] = s ? m.span(*s) : ConnSpan{};
         }
     }
@@ -449,7 +393,7 @@ bool UidTable::migrating() const { return impl_->old.slots != nullptr; }
 
 size_t UidTable::memory_bytes() const {
     const Impl& m = *impl_;
-    size_t bytes = sizeof(Impl) + m.cur.bytes() + m.old.bytes() - m.released + m.arena.memory_bytes() +
+    size_t bytes = sizeof(*this) + sizeof(Impl) + bytes_of(m.cur) + bytes_of(m.old) - m.released + m.arena.memory_bytes() +
                    m.sets.capacity() * sizeof(m.sets[0]) + m.free_sets.capacity() * sizeof(uint32_t);
     for (const std::vector<ConnId>& set : m.sets) bytes += set.capacity() * sizeof(ConnId);
     return bytes;

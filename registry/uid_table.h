@@ -9,6 +9,8 @@
 //
 // Contract: add/remove report what happened (enums below); find returns an empty span for an
 // unknown uid; spans are valid until the next add/remove.
+// find() is inline (its hot path is in uid_table_lookup.h) so that a caller's loop of finds
+// overlaps their cache misses; everything else is in uid_table.cpp.
 // See docs/registry.md for the layout, load factor and the growth scheme.
 #pragma once
 #include <cstddef>
@@ -16,6 +18,7 @@
 #include <string_view>
 
 #include "registry/conn_id.h"
+#include "registry/uid_table_lookup.h"
 
 namespace wspush::registry {
 
@@ -47,6 +50,8 @@ public:
     // Removes c from uid's set; only c, never another connection of the same uid.
     RemoveResult remove(std::string_view uid, ConnId c);
 
+    // Inline (below): uids of up to 16 bytes with one connection, found in the current array,
+    // never leave the caller's code. Other cases finish out of line.
     ConnSpan find(std::string_view uid) const;
     // out[i] = find(uids[i]) for i < n. Hashes a block of uids and prefetches their tags and
     // home slots before probing any, so the cache misses of the block overlap (a push to a
@@ -72,12 +77,31 @@ public:
     void for_each(F&& f) const;
 
 private:
+    uid_lookup::UidArrays arrays_;  // before impl_: Impl keeps a reference to it
     struct Impl;
     Impl* impl_;
-    const Impl* impl() const { return impl_; }
+    // find()'s cold paths, out of line in uid_table.cpp.
+    ConnSpan find_cold(std::string_view uid) const;          // uids over 16 bytes
+    ConnSpan find_in_old(uint64_t h, std::string_view uid) const;  // not in cur while migrating
+    ConnSpan set_span(const uid_lookup::Slot& s) const;     // a uid with several connections
     // for_each support without exposing Impl: iterate by cursor.
     bool next(size_t& cursor, std::string_view& uid, ConnSpan& conns) const;
 };
+
+inline ConnSpan UidTable::find(std::string_view uid) const {
+    const uid_lookup::UidArrays& a = arrays_;
+    if (uid.size() > uid_lookup::kShortUid) [[unlikely]]
+        return find_cold(uid);
+    const uint64_t h = a.hash_override ? a.hash_override(uid.data(), uid.size()) : uid_lookup::hash_short(uid);
+    const size_t i = uid_lookup::locate(a.cur, h, [uid](const uid_lookup::Slot& s) {
+        return uid_lookup::image_matches(s, uid);  // decides alone: the uid fits in the image
+    });
+    if (i != uid_lookup::kNone) [[likely]] {
+        const uid_lookup::Slot& s = a.cur.slots[i];
+        return s.conn.gen != 0 ? ConnSpan{&s.conn, 1} : set_span(s);
+    }
+    return a.old.slots ? find_in_old(h, uid) : ConnSpan{};
+}
 
 template <class F>
 void UidTable::for_each(F&& f) const {
