@@ -99,8 +99,10 @@ int64_t P2pTraffic::pump(uint64_t now_ns) {
     }
     uint32_t budget = kMaxSendsPerTurn;
     if (o.rate > 0) {
-        // Messages due by now; each is stamped with the moment it was due.
-        uint64_t due = static_cast<uint64_t>(double(elapsed) * rate_local_ / 1e9);
+        // Messages due by now; each is stamped with the moment it was due. Message k is due at
+        // k / rate, so k = 0 goes at once and floor(elapsed * rate) + 1 are due by now (counting
+        // one fewer would send every message one interval after its stamp: +1/rate latency).
+        uint64_t due = static_cast<uint64_t>(double(elapsed) * rate_local_ / 1e9) + 1;
         if (quota_total_) due = std::min(due, quota_total_);
         uint32_t n = static_cast<uint32_t>(local_senders_.size());
         while (sent_total_ < due && budget--) {
@@ -110,8 +112,8 @@ int64_t P2pTraffic::pump(uint64_t now_ns) {
             if (!send_one(slot, stamp)) break;
         }
         if (sent_total_ < due) return 0;
-        // Wake when the next message is due.
-        uint64_t next = start_ns_ + static_cast<uint64_t>(double(sent_total_ + 1) * 1e9 / rate_local_);
+        // Wake when the next message (index sent_total_) is due.
+        uint64_t next = start_ns_ + static_cast<uint64_t>(double(sent_total_) * 1e9 / rate_local_);
         return next > now_ns ? int64_t(next - now_ns) : 0;
     }
     SharedRunState& s = loop_.shared();
