@@ -61,7 +61,7 @@ SCENARIOS=(
     "broadcast_1|broadcast -n $BCAST1_N --inflight 1 --duration $SECS"
     "broadcast_16|broadcast -n $BCAST16_N --inflight 16 --duration $SECS"
     "p2p_rate|p2p -n $P2P_N --rate $P2P_RATE --duration $SECS"
-    "p2p_max|p2p -n $P2P_N --window 32 --duration $SECS"
+    "p2p_max|p2p -n $P2P_N --window 128 --duration $SECS"
 )
 
 # Starts a server on an ephemeral port; sets server_pid and server_port.
