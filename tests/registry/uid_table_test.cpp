@@ -236,6 +236,34 @@ TEST(UidTable, InlineCompareSeesEveryByteOfEveryLength) {
     }
 }
 
+// find()'s inline path hashes uids of up to 16 bytes with XXH3's short-input function directly;
+// add() and the cold paths must place and look up by the same value, XXH3_64bits.
+TEST(UidTable, InlineShortHashIsXxh3) {
+    std::string s;
+    for (size_t len = 0; len <= uid_lookup::kShortUid; ++len) {
+        for (int v = 0; v < 64; ++v) {
+            s.assign(len, '\0');
+            for (size_t i = 0; i < len; ++i) s[i] = char(v * 37 + i * 11 + len);
+            ASSERT_EQ(uid_lookup::hash_short(s), XXH3_64bits(s.data(), s.size())) << len << " " << v;
+        }
+    }
+}
+
+// A uid with several connections, and one still in the old array mid-migration, leave find()'s
+// inline path for the out-of-line one; both must still answer.
+TEST(UidTable, FindLeavesTheInlinePathForSetsAndTheOldArray) {
+    UidTable t;
+    size_t i = 0;
+    while (!t.migrating()) {
+        t.add(uid(i), conn(uint32_t(i)));
+        ++i;
+    }
+    ASSERT_EQ(t.add(uid(0), conn(100000)), Add::AddedToUid);
+    EXPECT_EQ(packed(t.find(uid(0))), (std::set<uint64_t>{conn(0).pack(), conn(100000).pack()}));
+    for (size_t j = 0; j < i; ++j) ASSERT_FALSE(t.find(uid(j)).empty()) << j;
+    EXPECT_TRUE(t.find(uid(i)).empty());
+}
+
 TEST(UidTable, ForEachVisitsEveryUidOnceEvenMidMigration) {
     UidTable t;
     size_t i = 0;
