@@ -132,7 +132,7 @@ int Server::run() {
             if (events[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) on_readable(*c);
         }
         run_timers();
-        handler_.on_tick(now_ms_);
+        handler_busy_ = handler_.on_tick(now_ms_);
         flush_dirty();
         reap_pending();
         if (stopping_ && (slots_.size() == 0 || age(now_ms_, shutdown_deadline_) < 0x8000'0000u)) done_ = true;
@@ -378,7 +378,7 @@ void Server::run_timers() {
 }
 
 int Server::next_timeout_ms() {
-    if (!dirty_.empty() || !reap_.empty()) return 0;
+    if (!dirty_.empty() || !reap_.empty() || handler_busy_) return 0;
     uint32_t best = 1000;  // wake at least once a second (stats, shutdown deadline)
     auto consider = [&](TimerList list, uint32_t timeout) {
         if (Connection* c = timers_.head(list)) {

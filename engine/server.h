@@ -74,8 +74,10 @@ public:
     // A plain HTTP request (not an upgrade; any request on an HTTP-only listener). The handler
     // must answer it now with Server::respond().
     virtual void on_http(Connection& c, const codec::HttpRequest& req, uint8_t* body, size_t len) = 0;
-    // Once per loop iteration after timers, with the loop clock (ms). For periodic work.
-    virtual void on_tick(uint32_t now_ms) { (void)now_ms; }
+    // Once per loop iteration after timers, with the loop clock (ms). For periodic and
+    // background work; return true when more background work is pending, and the loop polls
+    // again at once instead of sleeping until the next event or timer.
+    virtual bool on_tick(uint32_t now_ms) { (void)now_ms; return false; }
 };
 
 class Server {
@@ -175,6 +177,7 @@ private:
     uint32_t shutdown_deadline_ = 0;
     bool stopping_ = false;
     bool done_ = false;
+    bool handler_busy_ = false;  // on_tick() has background work pending
 };
 
 }  // namespace wspush::engine

@@ -253,11 +253,24 @@ bool Server::upgrade(Connection& c, const codec::HttpRequest& req, const codec::
     }
     char buf[512];
     size_t n = codec::write_upgrade_response(buf, sizeof buf, up);
-    SharedFrame* f = SharedFrame::create(n);
-    memcpy(f->data(), buf, n);
-    c.out.push(f);
-    f->unref();
-    mark_dirty(c);
+    // A fresh socket takes 130 bytes at once: write the 101 now rather than queue a frame for
+    // the end-of-iteration flush (same one syscall, no allocation). Queue only what is left,
+    // or everything when earlier responses are still queued (order).
+    size_t sent = 0;
+    if (c.out.empty()) {
+        ssize_t w = ::send(c.fd, buf, n, MSG_NOSIGNAL);
+        if (w > 0) {
+            sent = static_cast<size_t>(w);
+            stats_.bytes_out += sent;
+        }
+    }
+    if (sent < n) {
+        SharedFrame* f = SharedFrame::create(n - sent);
+        memcpy(f->data(), buf + sent, n - sent);
+        c.out.push(f);
+        f->unref();
+        mark_dirty(c);
+    }
     c.phase = Phase::Open;
     c.become_websocket();
     ++open_ws_;

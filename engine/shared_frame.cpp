@@ -3,13 +3,13 @@
 namespace wspush::engine {
 
 // Per-thread free lists of frames by size class: 64, 128, ..., 4096 bytes including the
-// 8-byte header. A list keeps at most kKeepBytes of idle frames, so a burst (a large batch of
+// 8-byte header. A list keeps at most kKeepBytes (256 KiB) of idle frames, so a burst (a large batch of
 // pushes) gives its memory back to malloc instead of pinning it.
 class FramePool {
 public:
     static constexpr uint32_t kClasses = 7;
     static constexpr uint32_t kMallocClass = 255;
-    static constexpr size_t kKeepBytes = 1 << 20;
+    static constexpr size_t kKeepBytes = 256 << 10;
 
     static uint32_t class_for(size_t total) {
         if (total > (size_t(64) << (kClasses - 1))) return kMallocClass;

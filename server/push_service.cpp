@@ -102,12 +102,19 @@ void PushService::on_http(engine::Connection& c, const codec::HttpRequest& req, 
     server_->respond(c, 404, "application/json", "{\"error\":\"not found\"}\n");
 }
 
-void PushService::on_tick(uint32_t now_ms) {
-    if (cfg_.stats_interval <= 0) return;
-    if (next_stats_ms_ == 0) next_stats_ms_ = now_ms + static_cast<uint32_t>(cfg_.stats_interval * 1000);
-    if (static_cast<int32_t>(now_ms - next_stats_ms_) < 0) return;
-    next_stats_ms_ = now_ms + static_cast<uint32_t>(cfg_.stats_interval * 1000);
-    LOG_INFO("%s", stats_line().c_str());
+bool PushService::on_tick(uint32_t now_ms) {
+    // A uid-table resize moves 8 slots per login/logout; when logins stop mid-resize the old
+    // array would stay allocated. Finish it in bounded steps (256 slots, about a microsecond
+    // each), one per loop iteration, with the loop polling while any is left.
+    bool busy = sessions_.uids().migrating() && sessions_.uids().advance_resize();
+    if (cfg_.stats_interval > 0) {
+        if (next_stats_ms_ == 0) next_stats_ms_ = now_ms + static_cast<uint32_t>(cfg_.stats_interval * 1000);
+        if (static_cast<int32_t>(now_ms - next_stats_ms_) >= 0) {
+            next_stats_ms_ = now_ms + static_cast<uint32_t>(cfg_.stats_interval * 1000);
+            LOG_INFO("%s", stats_line().c_str());
+        }
+    }
+    return busy;
 }
 
 std::string PushService::stats_line() const {

@@ -37,7 +37,7 @@ public:
     void on_message(engine::Connection& c, codec::Opcode op, uint8_t* data, size_t len) override;
     void on_close(engine::Connection& c) override;
     void on_http(engine::Connection& c, const codec::HttpRequest& req, uint8_t* body, size_t len) override;
-    void on_tick(uint32_t now_ms) override;
+    bool on_tick(uint32_t now_ms) override;
 
     Router& router() { return *router_; }
     Sessions& sessions() { return sessions_; }
