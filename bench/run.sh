@@ -30,13 +30,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo "bench: interrupted" >&2; cleanup; exit 130' INT TERM
 
-# --- microbenchmarks (written by others; short min time) ------------------------------------
+# --- microbenchmarks (short min time; each prints its ratio table against its baseline) ------
 for b in bench_codec bench_registry; do
     if [ -x "$BUILD/$b" ]; then
         echo "== $b"
-        "$BUILD/$b" --benchmark_min_time=0.05 2>&1 | tee "$OUT/$b.log" | grep -v '^\*\*\*' || true
+        "$BUILD/$b" --benchmark_min_time=0.05 --benchmark_color=false 2>&1 | tee "$OUT/$b.log" |
+            grep -v '^\*\*\*' || true
     else
-        echo "== $b: not built (bench/$b.cpp absent), skipped"
+        echo "== $b: not built, skipped"
     fi
 done
 
