@@ -295,11 +295,7 @@ void Server::close(Connection& c, uint16_t code, std::string_view reason, CloseR
     if (c.phase == Phase::Open || c.phase == Phase::Http) c.phase = Phase::Closing;
     timers_.put(c, TimerList::Closing, now_ms_);
     if (!c.has(kFlagWebSocket)) drop_http_input(c);
-    c.clear(kFlagDirty);  // re-queue: mark_dirty skips flagged connections
-    if (!c.has(kFlagWantWrite)) {
-        c.set(kFlagDirty);
-        dirty_.push_back(c.id);
-    }
+    mark_dirty(c);  // flushed at the end of this iteration; FIN follows the last byte
 }
 
 // Everything queued is written: send FIN, then wait (briefly) for the peer's. Closing the
