@@ -72,15 +72,26 @@ run_node() {
   fi
 }
 
+# A script counts as the unittest cases it reports ("Ran N tests", "FAILED (failures=a,
+# errors=b)"), or as one case when it reports none.
 run_script() {
-  local script=$1 name; name=$(basename "$script" .sh)
+  local script=$1 name out ran bad; name=$(basename "$script" .sh)
   echo "== $name"
   local runner=(); [ -x "$script" ] || runner=(bash)
-  if timeout -k 5 $((240 * SLOW)) "${runner[@]}" "$script"; then
-    count "$name" 1 0 yes
+  out=$(mktemp)
+  if timeout -k 5 $((240 * SLOW)) "${runner[@]}" "$script" 2>&1 | tee "$out"; [ "${PIPESTATUS[0]}" = 0 ]; then
+    ran=$(grep -Eo 'Ran [0-9]+ tests?' "$out" | tail -1 | grep -Eo '[0-9]+' || true)
+    count "$name" "${ran:-1}" 0 yes
   else
-    count "$name" 0 1 yes
+    ran=$(grep -Eo 'Ran [0-9]+ tests?' "$out" | tail -1 | grep -Eo '[0-9]+' || true)
+    bad=$(grep -Eo 'FAILED \(.*\)' "$out" | tail -1 | grep -Eo '[0-9]+' | awk '{s+=$1} END {if (NR) print s}' || true)
+    if [ -n "$ran" ] && [ -n "$bad" ] && [ "$bad" -gt 0 ] && [ "$bad" -le "$ran" ]; then
+      count "$name" $((ran - bad)) "$bad" yes
+    else
+      count "$name" 0 1 yes
+    fi
   fi
+  rm -f "$out"
 }
 
 started=$(date +%s)
