@@ -51,8 +51,6 @@ struct HttpInput {
     char* data = nullptr;  // bytes of an incomplete request, malloc'd only while one is pending
     uint32_t len = 0;
     uint32_t cap = 0;
-    uint32_t scanned = 0;  // how far the head terminator search got (parse_http_request last_len)
-    uint32_t head_len = 0; // > 0 once the head is parsed and the body is awaited
 };
 
 struct Connection {

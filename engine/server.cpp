@@ -210,6 +210,16 @@ bool Server::send(Connection& c, SharedFrame* f) {
     return true;
 }
 
+void Server::queue_owned(Connection& c, SharedFrame* f) {
+    c.out.push(f);
+    f->unref();
+    mark_dirty(c);
+}
+
+void Server::queue_copy(Connection& c, const void* data, size_t len) {
+    queue_owned(c, SharedFrame::copy_of(data, len));
+}
+
 bool Server::send_message(Connection& c, codec::Opcode op, const void* data, size_t len) {
     FrameRef f(encode(op, data, len));
     return send(c, f.get());
@@ -285,12 +295,9 @@ void Server::close(Connection& c, uint16_t code, std::string_view reason, CloseR
         // A slow consumer's backlog is dropped (all but a partly sent frame) so that the close
         // frame goes out now and the memory comes back now.
         if (why == CloseReason::SlowConsumer) c.out.drop_unstarted();
-        uint8_t buf[codec::kMaxFrameHeader + codec::kMaxControlPayload];
-        size_t n = codec::encode_close(buf, code, reason);
-        SharedFrame* f = SharedFrame::create(n);
-        memcpy(f->data(), buf, n);
-        c.out.push(f);
-        f->unref();
+        SharedFrame* f = SharedFrame::create(codec::kMaxFrameHeader + codec::kMaxControlPayload);
+        f->set_size(static_cast<uint32_t>(codec::encode_close(f->data(), code, reason)));
+        queue_owned(c, f);
     }
     if (c.phase == Phase::Open || c.phase == Phase::Http) c.phase = Phase::Closing;
     timers_.put(c, TimerList::Closing, now_ms_);
@@ -347,18 +354,34 @@ void Server::authenticate(Connection& c) {
     if (c.phase == Phase::Open && !c.has(kFlagCloseRequested)) timers_.put(c, TimerList::Active, now_ms_);
 }
 
+uint32_t Server::timeout_ms(TimerList list) const {
+    switch (list) {
+        case TimerList::Request: return cfg_.handshake_timeout_ms;
+        case TimerList::HttpIdle: return cfg_.http_idle_timeout_ms;
+        case TimerList::Login: return cfg_.login_timeout_ms;
+        case TimerList::Active: return cfg_.ping_interval_ms;
+        case TimerList::Pinged: return cfg_.idle_timeout_ms;
+        case TimerList::Closing: return cfg_.close_linger_ms;
+        case TimerList::None:
+        case TimerList::kCount: break;
+    }
+    return UINT32_MAX;
+}
+
 void Server::run_timers() {
     Connection* c;
-    while ((c = timers_.head(TimerList::Request)) && age(now_ms_, c->timer_since) >= cfg_.handshake_timeout_ms) {
+    auto expired = [&](TimerList list) {
+        c = timers_.head(list);
+        return c && age(now_ms_, c->timer_since) >= timeout_ms(list);
+    };
+    while (expired(TimerList::Request)) {
         timers_.unlink(*c);
-        respond_error(*c, 408, "request timeout");
-        ++stats_.closes[static_cast<size_t>(CloseReason::HandshakeTimeout)];
+        respond_error(*c, 408, "request timeout", {}, CloseReason::HandshakeTimeout);
     }
-    while ((c = timers_.head(TimerList::HttpIdle)) && age(now_ms_, c->timer_since) >= cfg_.http_idle_timeout_ms)
-        close(*c, 0, {}, CloseReason::HttpDone);
-    while ((c = timers_.head(TimerList::Login)) && age(now_ms_, c->timer_since) >= cfg_.login_timeout_ms)
+    while (expired(TimerList::HttpIdle)) close(*c, 0, {}, CloseReason::HttpDone);
+    while (expired(TimerList::Login))
         close(*c, codec::kClosePolicyViolation, "login timeout", CloseReason::LoginTimeout);
-    while ((c = timers_.head(TimerList::Active)) && age(now_ms_, c->timer_since) >= cfg_.ping_interval_ms) {
+    while (expired(TimerList::Active)) {
         // Silent for a ping interval: ping it, and from now on count towards the idle timeout.
         c->out.push(ping_frame_);
         ++stats_.pings_sent;
@@ -367,28 +390,20 @@ void Server::run_timers() {
         timers_.put(*c, TimerList::Pinged, now_ms_);
         c->timer_since = since;  // the Pinged list is ordered by last activity too
     }
-    while ((c = timers_.head(TimerList::Pinged)) && age(now_ms_, c->timer_since) >= cfg_.idle_timeout_ms)
-        close(*c, codec::kCloseGoingAway, "idle timeout", CloseReason::IdleTimeout);
-    while ((c = timers_.head(TimerList::Closing)) && age(now_ms_, c->timer_since) >= cfg_.close_linger_ms)
-        reap(*c);
+    while (expired(TimerList::Pinged)) close(*c, codec::kCloseGoingAway, "idle timeout", CloseReason::IdleTimeout);
+    while (expired(TimerList::Closing)) reap(*c);
 }
 
 int Server::next_timeout_ms() {
     if (!dirty_.empty() || !reap_.empty() || handler_busy_) return 0;
     uint32_t best = 1000;  // wake at least once a second (stats, shutdown deadline)
-    auto consider = [&](TimerList list, uint32_t timeout) {
+    for (auto list : {TimerList::Request, TimerList::HttpIdle, TimerList::Login, TimerList::Active,
+                      TimerList::Pinged, TimerList::Closing}) {
         if (Connection* c = timers_.head(list)) {
-            uint32_t a = age(now_ms_, c->timer_since);
-            uint32_t left = a >= timeout ? 0 : timeout - a;
-            if (left < best) best = left;
+            uint32_t a = age(now_ms_, c->timer_since), timeout = timeout_ms(list);
+            best = std::min(best, a >= timeout ? 0 : timeout - a);
         }
-    };
-    consider(TimerList::Request, cfg_.handshake_timeout_ms);
-    consider(TimerList::HttpIdle, cfg_.http_idle_timeout_ms);
-    consider(TimerList::Login, cfg_.login_timeout_ms);
-    consider(TimerList::Active, cfg_.ping_interval_ms);
-    consider(TimerList::Pinged, cfg_.idle_timeout_ms);
-    consider(TimerList::Closing, cfg_.close_linger_ms);
+    }
     if (stopping_) best = std::min<uint32_t>(best, 50);
     return static_cast<int>(best) + (best > 0 ? 1 : 0);  // +1: never wake a hair early
 }

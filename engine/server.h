@@ -138,10 +138,18 @@ private:
     void handle_ws_bytes(Connection& c, uint8_t* data, size_t len);
     void handle_http_bytes(Connection& c, uint8_t* data, size_t len);
     size_t process_http(Connection& c, uint8_t* buf, size_t len);
-    bool upgrade(Connection& c, const codec::HttpRequest& req, const codec::Upgrade& up);
+    bool upgrade(Connection& c, const codec::Upgrade& up);
     void send_continue(Connection& c, const codec::HttpRequest& req);
+    // Queues an HTTP response; closes after it unless keep-alive, counting the close as `why`.
+    void queue_response(Connection& c, int status, std::string_view content_type, std::string_view body,
+                        std::string_view extra_headers, CloseReason why);
     void respond_error(Connection& c, int status, std::string_view message,
-                       std::string_view extra_headers = {});
+                       std::string_view extra_headers = {}, CloseReason why = CloseReason::HttpDone);
+    // Queues f (taking over the caller's reference) and marks c for the flush.
+    void queue_owned(Connection& c, SharedFrame* f);
+    // Queues a copy of raw bytes (an interim response, the rest of a 101).
+    void queue_copy(Connection& c, const void* data, size_t len);
+    uint32_t timeout_ms(TimerList list) const;
     void keep_http_input(Connection& c, const uint8_t* data, size_t len);
     void drop_http_input(Connection& c);
     void on_control_frame(Connection& c, codec::Opcode op, uint8_t* data, size_t len);

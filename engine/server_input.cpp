@@ -150,6 +150,8 @@ size_t Server::process_http(Connection& c, uint8_t* buf, size_t len) {
         codec::HttpRequest req;
         int status = 0;
         const char* head = reinterpret_cast<const char*>(buf + off);
+        // An incomplete head is parsed again from its start when more bytes come (last_len 0):
+        // simple, and bounded by max_head and the request timeout even for 1-byte reads.
         long r = codec::parse_http_request(head, len - off, 0, cfg_.max_head, req, &status);
         if (r == codec::kHttpIncomplete) {
             if (len - off > cfg_.max_head) respond_error(c, codec::kHttpHeadersTooLarge, "request head too large");
@@ -164,15 +166,14 @@ size_t Server::process_http(Connection& c, uint8_t* buf, size_t len) {
         if (ws_listener) {
             codec::Upgrade up = codec::check_upgrade(req);
             if (up.kind == codec::UpgradeKind::WebSocket) {
-                if (!upgrade(c, req, up)) return len;
+                if (!upgrade(c, up)) return len;
                 off += head_len;
                 if (off < len) handle_ws_bytes(c, buf + off, len - off);  // frames sent right behind the request
                 return len;
             }
             if (up.kind == codec::UpgradeKind::Reject) {
                 ++stats_.handshake_rejected;
-                respond_error(c, up.status, up.error,
-                              up.status == codec::kHttpUpgradeRequired ? "Sec-WebSocket-Version: 13\r\n" : "");
+                respond_error(c, up.status, up.error);  // a 426 gets Sec-WebSocket-Version from codec
                 return len;
             }
         }
@@ -235,16 +236,11 @@ size_t Server::process_http(Connection& c, uint8_t* buf, size_t len) {
 void Server::send_continue(Connection& c, const codec::HttpRequest& req) {
     if (c.has(kFlagContinueSent) || !codec::ascii_iequals(req.header("Expect"), "100-continue")) return;
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    SharedFrame* f = SharedFrame::create(kContinue.size());
-    memcpy(f->data(), kContinue.data(), kContinue.size());
-    c.out.push(f);
-    f->unref();
+    queue_copy(c, kContinue.data(), kContinue.size());
     c.set(kFlagContinueSent);
-    mark_dirty(c);
 }
 
-bool Server::upgrade(Connection& c, const codec::HttpRequest& req, const codec::Upgrade& up) {
-    (void)req;
+bool Server::upgrade(Connection& c, const codec::Upgrade& up) {
     if (open_ws_ >= cfg_.max_conns || stopping_) {
         ++stats_.over_max_conns;
         respond_error(c, codec::kHttpServiceUnavailable, stopping_ ? "shutting down" : "connection limit reached",
@@ -264,13 +260,7 @@ bool Server::upgrade(Connection& c, const codec::HttpRequest& req, const codec::
             stats_.bytes_out += sent;
         }
     }
-    if (sent < n) {
-        SharedFrame* f = SharedFrame::create(n - sent);
-        memcpy(f->data(), buf + sent, n - sent);
-        c.out.push(f);
-        f->unref();
-        mark_dirty(c);
-    }
+    if (sent < n) queue_copy(c, buf + sent, n - sent);
     c.phase = Phase::Open;
     c.become_websocket();
     ++open_ws_;
@@ -283,19 +273,23 @@ bool Server::upgrade(Connection& c, const codec::HttpRequest& req, const codec::
 
 void Server::respond(Connection& c, int status, std::string_view content_type, std::string_view body,
                      std::string_view extra_headers) {
+    queue_response(c, status, content_type, body, extra_headers, CloseReason::HttpDone);
+}
+
+void Server::queue_response(Connection& c, int status, std::string_view content_type, std::string_view body,
+                            std::string_view extra_headers, CloseReason why) {
     bool keep = c.has(kFlagKeepAlive) && !stopping_;
     size_t cap = body.size() + extra_headers.size() + 256;
     SharedFrame* f = SharedFrame::create(cap);
     size_t n = codec::write_http_response(reinterpret_cast<char*>(f->data()), cap, status, content_type, body,
                                           extra_headers, keep);
     f->set_size(static_cast<uint32_t>(n));
-    c.out.push(f);
-    f->unref();
-    mark_dirty(c);
-    if (!keep) close(c, 0, {}, CloseReason::HttpDone);
+    queue_owned(c, f);
+    if (!keep) close(c, 0, {}, why);
 }
 
-void Server::respond_error(Connection& c, int status, std::string_view message, std::string_view extra_headers) {
+void Server::respond_error(Connection& c, int status, std::string_view message, std::string_view extra_headers,
+                           CloseReason why) {
     c.clear(kFlagKeepAlive);  // after a bad request the stream position is unknown: close
     std::string body = "{\"error\":\"";
     for (char ch : message) {
@@ -303,7 +297,7 @@ void Server::respond_error(Connection& c, int status, std::string_view message, 
         body += ch;
     }
     body += "\",\"status\":" + std::to_string(status) + "}\n";
-    respond(c, status, "application/json", body, extra_headers);
+    queue_response(c, status, "application/json", body, extra_headers, why);
 }
 
 }  // namespace wspush::engine

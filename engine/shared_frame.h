@@ -11,6 +11,7 @@
 #include <cassert>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 
 namespace wspush::engine {
@@ -19,6 +20,12 @@ class SharedFrame {
 public:
     // A frame of `len` bytes with one reference held by the caller. Throws std::bad_alloc.
     static SharedFrame* create(size_t len);
+    // A frame holding a copy of data[0..len), one reference held by the caller.
+    static SharedFrame* copy_of(const void* data, size_t len) {
+        SharedFrame* f = create(len);
+        if (len) std::memcpy(f->data(), data, len);
+        return f;
+    }
 
     uint8_t* data() { return reinterpret_cast<uint8_t*>(this + 1); }
     const uint8_t* data() const { return reinterpret_cast<const uint8_t*>(this + 1); }

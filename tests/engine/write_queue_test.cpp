@@ -10,11 +10,7 @@ using wspush::engine::WriteQueue;
 
 namespace {
 
-SharedFrame* frame(const std::string& s) {
-    SharedFrame* f = SharedFrame::create(s.size());
-    memcpy(f->data(), s.data(), s.size());
-    return f;
-}
+SharedFrame* frame(const std::string& s) { return SharedFrame::copy_of(s.data(), s.size()); }
 
 std::string gather(const WriteQueue& q) {
     struct iovec iov[64];
