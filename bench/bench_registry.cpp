@@ -4,19 +4,30 @@
 // Method. Keys are N random 16-byte alphanumeric uids (N = 100k and 1M); a 16-byte std::string
 // is one past libstdc++'s 15-byte SSO, so std and absl pay a heap string per key, as a server
 // keeping uids in std::string would. Lookups walk a shuffled copy of the keys (hits) or N other
-// random uids (misses), one find per iteration. Churn is a logout plus a login per iteration
-// at a steady N entries (FIFO over 2N keys). bytes_per_entry: UidTable::memory_bytes() for ours;
-// the mallinfo2() delta (heap in use, including malloc's mmap'd blocks) across building the
-// map for std and absl. Ours is measured after advance_resize() has finished any incremental
-// resize still in flight (mid-resize both arrays exist; see the Growth counters). Growth inserts 1M keys into an empty table and times every insert with
+// random uids (misses), one find per iteration. The query strings are allocated in the order
+// they are walked, so reading the next query's bytes is a sequential read, as it is in the
+// server (the uid being routed sits in the message just parsed, in cache). A query list shuffled
+// by swapping strings would put a random cache miss on every query's bytes, the same for every
+// table, and measure the harness as much as the tables (it did: back to back, our ratio over
+// std at 1M read 2.6x that way and 3.2x this way, the tables unchanged).
+// Churn is a logout plus a login per iteration at a steady N entries (FIFO over 2N keys), on a
+// table of its own. bytes_per_entry: UidTable::memory_bytes() for ours; the mallinfo2() delta
+// (heap in use, including malloc's mmap'd blocks) across building the map for std and absl.
+// Ours is measured after advance_resize() has finished any incremental resize still in flight
+// (mid-resize both arrays exist; see the Growth counters). Growth inserts 1M keys into an
+// empty table and times every insert with
 // clock_gettime(CLOCK_MONOTONIC), reporting the slowest (max_insert_us) and the 99.99th
 // percentile; it includes page faults and whatever else the machine was doing.
 //
-// The ratio table at the end comes from this same run. Run: make -j2 build/bench_registry &&
-// build/bench_registry   (2 shared cores: expect noise of a few percent between runs).
+// The ratio table at the end comes from this same run: with --benchmark_repetitions, from the
+// medians (make bench runs 5 repetitions, randomly interleaved, see bench/run.sh; on this shared
+// 2-core VM a single run of a 1M-entry find moves by 10-20%). Run: make -j2 build/bench_registry
+// && build/bench_registry --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true
+// --benchmark_report_aggregates_only=true --benchmark_min_time=0.1
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <absl/container/flat_hash_map.h>
 
@@ -62,8 +73,11 @@ const Keys& keys(size_t n) {
     if (!k) {
         k = std::make_unique<Keys>();
         k->present = random_uids(2 * n, n);
-        k->shuffled.assign(k->present.begin(), k->present.begin() + n);
-        std::shuffle(k->shuffled.begin(), k->shuffled.end(), std::mt19937_64(7));
+        std::vector<size_t> order(n);
+        for (size_t i = 0; i < n; ++i) order[i] = i;
+        std::shuffle(order.begin(), order.end(), std::mt19937_64(7));
+        k->shuffled.reserve(n);  // fresh strings, allocated in walk order (see Method)
+        for (size_t i : order) k->shuffled.emplace_back(k->present[i]);
         k->absent = random_uids(n, n + 1);
     }
     return *k;
@@ -105,10 +119,13 @@ size_t memory_of(const Map& m, size_t heap_before) {
         return heap_in_use() - heap_before;
 }
 
+// Churn changes its table, so it gets one of its own (for_churn): the finds, run before or
+// after it (or between its repetitions, with --benchmark_enable_random_interleaving), always
+// see keys [0, N).
 template <class Map>
-Built<Map>& built(size_t n) {
-    static std::map<size_t, Built<Map>> cache;
-    Built<Map>& b = cache[n];
+Built<Map>& built(size_t n, bool for_churn = false) {
+    static std::map<std::pair<size_t, bool>, Built<Map>> cache;
+    Built<Map>& b = cache[{n, for_churn}];
     if (!b.map) {
         const Keys& k = keys(n);
         const size_t before = heap_in_use();
@@ -182,7 +199,7 @@ template <class Map>
 void churn_bench(benchmark::State& state) {
     const size_t n = size_t(state.range(0));
     const std::vector<std::string>& k = keys(n).present;
-    Built<Map>& b = built<Map>(n);
+    Built<Map>& b = built<Map>(n, true);
     static std::map<size_t, size_t> next_of;  // keeps the window position across runs
     size_t& j = next_of[n];
     for (auto _ : state) {
@@ -303,18 +320,25 @@ BENCHMARK(BM_AbslChurn)->SIZES;
 BENCHMARK(BM_StdChurn)->SIZES;
 BENCHMARK(BM_GroupCloseRejoin)->SIZES;
 BENCHMARK(BM_GroupMembersWalk)->SIZES;
-BENCHMARK(BM_RegistryGrowth)->Arg(1000000)->Iterations(3)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_AbslGrowth)->Arg(1000000)->Iterations(3)->Unit(benchmark::kMillisecond);
+// Growth keeps its own minimum over 3 iterations; repetitions of it would only cost time.
+BENCHMARK(BM_RegistryGrowth)->Arg(1000000)->Iterations(3)->Repetitions(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_AbslGrowth)->Arg(1000000)->Iterations(3)->Repetitions(1)->Unit(benchmark::kMillisecond);
 
 // Collects each run's rate and counters for the ratio table.
 class TableReporter : public benchmark::ConsoleReporter {
 public:
+    // Colour only on a terminal (a custom reporter does not see --benchmark_color).
+    TableReporter() : ConsoleReporter(isatty(STDOUT_FILENO) ? OO_Defaults : OO_Tabular) {}
     std::map<std::string, std::map<std::string, double>> results;
     void ReportRuns(const std::vector<Run>& runs) override {
         ConsoleReporter::ReportRuns(runs);
+        // With --benchmark_repetitions the median of the repetitions stands for the benchmark
+        // (it is reported after the repetitions, so it overwrites them); other aggregates are
+        // ignored. Without repetitions, the one run.
         for (const Run& r : runs) {
             if (r.error_occurred) continue;
-            auto& row = results[r.benchmark_name()];
+            if (r.run_type == Run::RT_Aggregate && r.aggregate_name != "median") continue;
+            auto& row = results[r.run_name.str()];
             for (const auto& [name, c] : r.counters) row[name] = c.value;
         }
     }
@@ -345,10 +369,14 @@ void print_ratios(TableReporter& rep) {
                         vs_std, bytes, absl_bytes);
         }
     }
-    std::printf("\nSlowest single insert while growing to 1M (raw worst / worst per-insert minimum of 3 runs):\n");
+    bool header = false;
     for (const char* who : {"Registry", "Absl"}) {
-        const std::string b = std::string("BM_") + who + "Growth/1000000/iterations:3";
+        const std::string b = std::string("BM_") + who + "Growth/1000000/iterations:3/repeats:1";
         if (get(b, "max_insert_us") == 0) continue;
+        if (!header) {
+            std::printf("\nSlowest single insert while growing to 1M (raw worst / worst per-insert minimum of 3 runs):\n");
+            header = true;
+        }
         std::printf("  %-8s %10.1f us / %10.1f us (insert #%.0f); p99.99 %.1f us\n", who, get(b, "max_insert_us"),
                     get(b, "max_min_insert_us"), get(b, "max_min_at"), get(b, "p9999_insert_us"));
     }
