@@ -20,7 +20,6 @@ namespace wspush::registry {
 namespace {
 
 using uid_lookup::kInline;
-using uid_lookup::kNone;
 using uid_lookup::Slot;
 
 // A slot's image of uid: [length byte, 255 meaning 255 or more][first 19 bytes, zero padded].
@@ -71,6 +70,11 @@ size_t min_load(size_t cap) { return cap / 5; }
 // inserts, long before the new array (2 x capacity, 0.8 x capacity filled) can reach its own
 // max load, so a second resize never finds the first unfinished.
 constexpr size_t kMigrateBudget = 8;
+// Inserts before a grow in which prepare_grow maps the next array and faults in its first
+// pages (1 + up to 13 of the 32 needed).
+constexpr size_t kPrepareAhead = 32;
+// A retired array is unmapped this much per operation (a 2 MiB slice of released pages: ~1.5 us).
+constexpr size_t kRetireSlice = size_t(2) << 20;
 
 uint32_t lowest(uint32_t m) { return uint32_t(__builtin_ctz(m)); }
 
@@ -86,6 +90,11 @@ struct UidTable::Impl {
     KeyArena arena;
     size_t release_at[3] = {};  // per region of old (slots, tags, displacements): released up to
     size_t released = 0;        // bytes of old given back so far
+    Table next;                 // the array the coming grow will use, mapped ahead (prepare_grow)
+    // A migrated-out array still mapped: unmapped kRetireSlice at a time (unmap_retired_step).
+    char* retired = nullptr;
+    size_t retired_bytes = 0, retired_done = 0, retired_resident = 0;
+    unsigned next_touched = 0;  // how many of its first-touch pages are already faulted in
     size_t conns = 0;
     std::vector<std::vector<ConnId>> sets;  // multi-connection uids; freed sets keep capacity
     std::vector<uint32_t> free_sets;
@@ -94,11 +103,14 @@ struct UidTable::Impl {
         : a(arrays), cur(arrays.cur), old(arrays.old), cursor(arrays.cursor), arena(max) {
         a.max_len = max;
         a.hash_override = h;
+        if (h) a.cold_from = 0;  // every find goes out of line, through hash()
         cur = allocate(kMinCapacity);
     }
     ~Impl() {
         release(cur);
         release(old);
+        release(next);
+        if (retired) zeroed_pages_unmap(retired, retired_done, retired_bytes);
     }
 
     // XXH3 (up to 16 bytes through its short-input path, inlined: see hash_short).
@@ -122,8 +134,8 @@ struct UidTable::Impl {
         return uid.size() <= kInline || arena.equals(s.key, uid);
     }
 
-    // Position of uid in t, or kNone (the probe loop is uid_lookup::locate).
-    [[gnu::always_inline]] size_t locate(const Table& t, uint64_t h, std::string_view uid) const {
+    // The slot of t holding uid, or null (the probe loop is uid_lookup::locate).
+    [[gnu::always_inline]] Slot* locate(const Table& t, uint64_t h, std::string_view uid) const {
         return uid_lookup::locate(t, h, [this, uid](const Slot& s) { return matches(s, uid); });
     }
 
@@ -167,6 +179,7 @@ struct UidTable::Impl {
     // entry's probe path, so the old array stays a valid table at every step (lookups probe it
     // unchanged) and no entry is shifted. O(budget + the cluster's length / 16) per call.
     void migrate(size_t budget) {
+        if (retired) unmap_retired_step();
         while (old.slots && budget != 0) {
             if (old.count == 0) {
                 finish_migration();
@@ -209,17 +222,85 @@ struct UidTable::Impl {
         }
     }
 
+    // The emptied old array is not unmapped here: even with its pages given back, one munmap of
+    // a 9 MiB array measured 20-27 us inside an insert (page-table teardown), half the budget.
+    // It is retired instead and unmapped a slice per operation.
     void finish_migration() {
         while (old.count != 0) migrate(old.capacity());
-        release(old);
+        if (bytes_of(old) < kMmapThreshold) {
+            release(old);
+        } else {
+            if (retired) zeroed_pages_unmap(retired, retired_done, retired_bytes);  // not reached: slices keep pace
+            retired = reinterpret_cast<char*>(old.slots);
+            retired_bytes = bytes_of(old);
+            retired_done = 0;
+            retired_resident = bytes_of(old) - released;
+        }
         old = Table{};
         cursor = released = 0;
         release_at[0] = release_at[1] = release_at[2] = 0;
     }
 
+    // The pages the first migration steps of a grow write in the new array: the start and end
+    // of both halves of each region (entries of old's first cluster, which may have wrapped
+    // from old's end, land near 0, C - 1, C or 2C - 1), and the cloned tags at the end.
+    static unsigned first_touch_pages(const Table& t, uint8_t** out) {
+        const size_t c = t.capacity() / 2;
+        uint8_t* const slots = reinterpret_cast<uint8_t*>(t.slots);
+        uint8_t* const candidates[] = {
+            slots, slots + (c - 1) * sizeof(Slot), slots + c * sizeof(Slot), slots + (2 * c - 1) * sizeof(Slot),
+            t.tags, t.tags + c - 1, t.tags + c, t.tags + 2 * c - 1, t.tags + 2 * c + kGroupWidth - 1,
+            t.disp, t.disp + c - 1, t.disp + c, t.disp + 2 * c - 1,
+        };
+        unsigned n = 0;
+        for (uint8_t* p : candidates) {
+            uint8_t* const page = reinterpret_cast<uint8_t*>(uintptr_t(p) & ~uintptr_t(4095));
+            bool seen = false;
+            for (unsigned i = 0; i < n; ++i) seen |= out[i] == page;
+            if (!seen) out[n++] = page;
+        }
+        return n;
+    }
+
+    // One slice of the retired array. A grow's migration takes 0.225 x capacity operations or
+    // more; unmapping its old array takes bytes / kRetireSlice (36 at 2^21 slots), so a retired
+    // array is always gone before the next one retires.
+    void unmap_retired_step() {
+        const size_t to = std::min(retired_bytes, retired_done + kRetireSlice);
+        zeroed_pages_unmap(retired, retired_done, to);
+        retired_done = to;
+        if (to == retired_bytes) retired = nullptr, retired_bytes = retired_done = retired_resident = 0;
+    }
+
+    // Called by add() while the table is within kPrepareAhead inserts of its grow: maps the
+    // next array (one insert) and then faults in one of its first-touch pages per insert, so
+    // that the insert that starts the grow pays neither the mmap nor ~12 page faults (1-4 us
+    // each here) on top of its own work. Small arrays come from calloc and need none of it.
+    void prepare_grow() {
+        const size_t new_cap = cur.capacity() * 2;
+        if (bytes_for(new_cap) < kMmapThreshold) return;
+        if (!next.slots) {
+            next = allocate(new_cap);
+            next_touched = 0;
+            return;
+        }
+        uint8_t* pages[16];
+        if (next_touched < first_touch_pages(next, pages)) {
+            *static_cast<volatile uint8_t*>(pages[next_touched]) = 0;  // zero already: only faults it in
+            ++next_touched;
+        }
+    }
+
     void start_resize(size_t new_cap) {
         if (old.slots) finish_migration();  // not reached when kMigrateBudget keeps pace
-        Table fresh = allocate(new_cap);
+        Table fresh;
+        if (next.slots && next.capacity() == new_cap) {
+            fresh = next;  // mapped and partly faulted in by prepare_grow
+        } else {
+            release(next);  // a shrink came first: the prepared grow array goes unused
+            fresh = allocate(new_cap);
+        }
+        next = Table{};
         old = cur;
         cursor = released = 0;
         release_at[0] = release_at[1] = release_at[2] = 0;
@@ -231,15 +312,12 @@ struct UidTable::Impl {
     // cur first, then (while migrating) old. Inlined into every caller: the lookup's whole
     // hot path is one function, so consecutive finds overlap their cache misses.
     [[gnu::always_inline]] Slot* find_slot(uint64_t h, std::string_view uid) const {
-        const size_t pos = locate(cur, h, uid);
-        if (pos != kNone) [[likely]]
-            return &cur.slots[pos];
+        if (Slot* s = locate(cur, h, uid)) [[likely]]
+            return s;
         return old.slots ? find_slot_in_old(h, uid) : nullptr;
     }
     [[gnu::noinline]] Slot* find_slot_in_old(uint64_t h, std::string_view uid) const {
-        size_t pos;
-        if ((h & old.mask) >= cursor && (pos = locate(old, h, uid)) != kNone) return &old.slots[pos];
-        return nullptr;
+        return (h & old.mask) >= cursor ? locate(old, h, uid) : nullptr;
     }
 
     ConnSpan span(const Slot& s) const {
@@ -322,7 +400,11 @@ UidTable::AddResult UidTable::add(std::string_view uid, ConnId c, std::string_vi
         if (stored) *stored = m.arena.view(s->key);
         return r;
     }
-    if (m.cur.count + m.old.count + 1 > max_load(m.cur.capacity())) m.start_resize(m.cur.capacity() * 2);
+    const size_t after = m.cur.count + m.old.count + 1;
+    if (after > max_load(m.cur.capacity()))
+        m.start_resize(m.cur.capacity() * 2);
+    else if (after + kPrepareAhead > max_load(m.cur.capacity()) && !m.old.slots)
+        m.prepare_grow();
     Slot fresh{c, m.arena.alloc(uid), {}};
     std::memcpy(fresh.image, im.b, sizeof im.b);
     Impl::place(m.cur, h, fresh);
@@ -385,7 +467,7 @@ size_t UidTable::conn_count() const { return impl_->conns; }
 
 bool UidTable::advance_resize(size_t budget) {
     impl_->migrate(budget);
-    return impl_->old.slots != nullptr;
+    return impl_->old.slots != nullptr || impl_->retired != nullptr;
 }
 
 size_t UidTable::capacity() const { return impl_->cur.capacity(); }
@@ -393,7 +475,7 @@ bool UidTable::migrating() const { return impl_->old.slots != nullptr; }
 
 size_t UidTable::memory_bytes() const {
     const Impl& m = *impl_;
-    size_t bytes = sizeof(*this) + sizeof(Impl) + bytes_of(m.cur) + bytes_of(m.old) - m.released + m.arena.memory_bytes() +
+    size_t bytes = sizeof(*this) + sizeof(Impl) + bytes_of(m.cur) + bytes_of(m.old) - m.released + bytes_of(m.next) + m.retired_resident + m.arena.memory_bytes() +
                    m.sets.capacity() * sizeof(m.sets[0]) + m.free_sets.capacity() * sizeof(uint32_t);
     for (const std::vector<ConnId>& set : m.sets) bytes += set.capacity() * sizeof(ConnId);
     return bytes;

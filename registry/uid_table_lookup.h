@@ -39,7 +39,6 @@ namespace wspush::registry::uid_lookup {
 
 inline constexpr size_t kInline = 19;    // uid bytes held in the slot: every decimal int64, 16-byte ids
 inline constexpr size_t kShortUid = 16;  // XXH3's short-input path; longer uids take the cold path
-inline constexpr size_t kNone = ~size_t(0);
 
 // 32 bytes, two per cache line. image = [length byte][first 19 uid bytes, zero padded]. For a
 // uid of up to 19 bytes equality is decided by one compare inside the slot, so a hit touches
@@ -62,16 +61,20 @@ struct SlotArray {
 };
 
 // What a lookup reads. Owned by UidTable (a member, so find() reaches it without a pointer
-// chase) and written only by uid_table.cpp. A lookup reads cur's first four fields, old.slots
-// and hash_override.
+// chase) and written only by uid_table.cpp. A lookup reads cur's first four fields, cold_from
+// and old.slots.
 struct UidArrays {
     SlotArray cur;
+    // Uids at least this long take the out-of-line find: kShortUid + 1, or 0 when a test's
+    // hash_override is set (every lookup then goes out of line, where the override is applied).
+    // The inline path thus never tests for the override: one compare does both jobs.
+    size_t cold_from = kShortUid + 1;
     SlotArray old;        // being migrated into cur while old.slots != nullptr
     size_t cursor = 0;    // old's slots below cursor are empty
     size_t max_len = 0;   // add() refuses longer uids
     uint64_t (*hash_override)(const void*, size_t) = nullptr;  // tests only: forced collisions
 };
-static_assert(sizeof(UidArrays) == 104);
+static_assert(sizeof(UidArrays) == 112);
 
 inline uint64_t load8(const void* p) {
     uint64_t v;
@@ -109,10 +112,12 @@ inline uint32_t load4(const void* p) {
     return XXH3_len_0to16_64b(reinterpret_cast<const xxh_u8*>(uid.data()), uid.size(), XXH3_kSecret, 0);
 }
 
-// Position in t of the entry for which eq(slot) holds, or kNone. Tight loop: one 16-tag compare
-// per group; a slot is read only when its 7 tag bits match (1 in 128 for a stranger).
+// The slot of t holding the entry for which eq(slot) holds, or nullptr. Tight loop: one 16-tag
+// compare per group; a slot is read only when its 7 tag bits match (1 in 128 for a stranger).
+// No branch depends on where the first empty tag falls (e == 0 leaves m whole), so a hit's
+// only data-dependent branch is the key compare.
 template <class Eq>
-[[gnu::always_inline]] inline size_t locate(const SlotArray& t, uint64_t h, Eq&& eq) {
+[[gnu::always_inline]] inline Slot* locate(const SlotArray& t, uint64_t h, Eq&& eq) {
     const uint8_t tag = tag_of(h);
     const size_t home = h & t.mask;
     // Fetch the home slot's line alongside the tags, so a hit's two misses overlap instead of
@@ -126,12 +131,12 @@ template <class Eq>
         const TagGroup g(t.tags + pos);
         uint32_t m = g.match(tag);
         const uint32_t e = g.empty();
-        if (e) m &= (e & (0u - e)) - 1;  // linear probing: never past the first empty slot
+        m &= (e & (0u - e)) - 1;  // linear probing: never past the first empty slot
         for (; m; m &= m - 1) {
-            const size_t i = (pos + unsigned(__builtin_ctz(m))) & t.mask;
-            if (eq(t.slots[i])) return i;
+            Slot* s = &t.slots[(pos + unsigned(__builtin_ctz(m))) & t.mask];
+            if (eq(*s)) return s;
         }
-        if (e) return kNone;
+        if (e) return nullptr;
         pos = (pos + kGroupWidth) & t.mask;
     }
 }

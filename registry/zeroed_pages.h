@@ -15,7 +15,7 @@
 namespace wspush::registry {
 
 inline constexpr size_t kMmapThreshold = size_t(1) << 16;  // calloc's memset costs < 5 us below
-inline constexpr size_t kPageRelease = size_t(1) << 16;    // madvise granularity behind cursor
+inline constexpr size_t kPageRelease = size_t(1) << 15;    // madvise granularity behind cursor
 
 inline void* zeroed_pages_alloc(size_t bytes) {
     if (bytes < kMmapThreshold) return std::calloc(1, bytes);
@@ -29,6 +29,12 @@ inline void zeroed_pages_free(void* p, size_t bytes) {
         std::free(p);
     else
         munmap(p, bytes);
+}
+
+// Unmaps [p + from, p + to) of an mmap'd array (from and to multiples of the page size, or to
+// its end): a retired array goes away in slices, each a short munmap.
+inline void zeroed_pages_unmap(void* p, size_t from, size_t to) {
+    if (to > from) munmap(static_cast<char*>(p) + from, to - from);
 }
 
 // Gives back the whole pages inside [p + from, p + to) (byte offsets) of an mmap'd array; they

@@ -317,12 +317,62 @@ TEST(UidTable, AdvanceResizeFinishesAMigrationWithoutTraffic) {
 
 TEST(UidTable, MemoryBytesCountsSlotsTagsAndArena) {
     UidTable t;
-    for (size_t i = 0; i < 800; ++i) t.add(uid(i), conn(uint32_t(i)));
-    ASSERT_FALSE(t.migrating());                  // else the old array counts too
+    // 700 of 1024 slots: not migrating (the old array would count too) and more than 32 inserts
+    // short of the grow at 819 (inside those, the next array is mapped ahead and counts too).
+    for (size_t i = 0; i < 700; ++i) t.add(uid(i), conn(uint32_t(i)));
+    ASSERT_FALSE(t.migrating());
+    ASSERT_EQ(t.capacity(), 1024u);
     const size_t table = t.capacity() * 34 + 16;  // 32-byte slot, tag, displacement; 16 cloned tags
-    const size_t keys = 800 * 16;                 // "user-N" is at most 8 bytes: one 16-byte record
+    const size_t keys = 700 * 16;                 // "user-N" is at most 8 bytes: one 16-byte record
     EXPECT_GE(t.memory_bytes(), table + keys);
     EXPECT_LT(t.memory_bytes(), table + 64 * 1024 + 4096);  // + one 64 KiB arena chunk, bookkeeping
+}
+
+// Within 32 inserts of a grow the next array is mapped ahead (its first pages faulted in one
+// per insert); the grow then uses it. A shrink that comes first must drop it, and every entry
+// stays reachable through both paths.
+TEST(UidTable, PreparedGrowArrayIsUsedOrDroppedByAShrink) {
+    UidTable t;
+    size_t n = 0;
+    while (t.capacity() < 4096) t.add(uid(n), conn(uint32_t(n))), ++n;  // 2048 -> 4096: mmap'd sizes
+    while (t.advance_resize()) {
+    }
+    const size_t grow_at = 4096 - 4096 / 5 + 1;  // the insert past max load 0.8
+    while (n < grow_at - 40) t.add(uid(n), conn(uint32_t(n))), ++n;
+    ASSERT_EQ(t.capacity(), 4096u);
+    const size_t cur_only = t.memory_bytes();
+    while (n < grow_at - 10) t.add(uid(n), conn(uint32_t(n))), ++n;  // into the last 32 inserts
+    EXPECT_FALSE(t.migrating());
+    EXPECT_GE(t.memory_bytes(), cur_only + 8192 * 34);  // the 8192-slot array is mapped ahead
+
+    // Shrink first: remove down below 0.2 of 4096. The prepared array goes; entries stay.
+    size_t lo = 0;
+    while (t.uid_count() >= 4096 / 5) {
+        ASSERT_EQ(t.remove(uid(lo), conn(uint32_t(lo))), UidTable::RemoveResult::UidGone);
+        ++lo;
+    }
+    while (t.advance_resize()) {
+    }
+    EXPECT_EQ(t.capacity(), 2048u);
+    EXPECT_LT(t.memory_bytes(), cur_only);
+    for (size_t j = lo; j < n; ++j) ASSERT_EQ(t.find(uid(j)).size, 1u) << j;
+
+    // Then grow through a prepared array: every entry reachable during and after.
+    while (t.capacity() < 8192) {
+        t.add(uid(n), conn(uint32_t(n)));
+        ++n;
+        if (n % 97 == 0) {
+            for (size_t j = lo; j < n; j += 13) ASSERT_EQ(t.find(uid(j)).size, 1u) << j;
+        }
+    }
+    while (t.advance_resize()) {
+    }
+    for (size_t j = lo; j < n; ++j) ASSERT_EQ(t.find(uid(j)).size, 1u) << j;
+    EXPECT_EQ(t.uid_count(), n - lo);
+    // advance_resize() went on until the emptied 4096-slot array was unmapped too (it is retired
+    // and unmapped in slices): only the 8192-slot array, the arena and bookkeeping remain.
+    EXPECT_FALSE(t.migrating());
+    EXPECT_LT(t.memory_bytes(), 8192 * 34 + 16 + 2 * 64 * 1024 + 4096);
 }
 
 }  // namespace
