@@ -23,41 +23,50 @@ size_t line_end(const uint8_t* buf, size_t p, size_t len) {
 }  // namespace
 
 // Two passes: the first only reads (so an incomplete body leaves buf as it was and the caller
-// can simply call again), the second moves each chunk's data down into place.
-long decode_chunked(uint8_t* buf, size_t len, size_t max_body, size_t* body_len, int* status) {
-    size_t p = 0, total = 0;
-    for (;;) {
-        // chunk-size [; extensions] CRLF
-        size_t eol = line_end(buf, p, len);
-        if (eol == 0) return len - p > 1024 ? (*status = 400, kHttpError) : kHttpIncomplete;
-        uint64_t size = 0;
-        size_t q = p, digits = 0;
-        for (int v; q < eol && (v = hex_value(buf[q])) >= 0; ++q, ++digits) {
-            if (size > (uint64_t(1) << 40)) return *status = 413, kHttpError;
-            size = size * 16 + static_cast<uint64_t>(v);
-        }
-        if (digits == 0 || (buf[q] != ';' && buf[q] != '\r' && buf[q] != '\n' && buf[q] != ' ' && buf[q] != '\t'))
-            return *status = 400, kHttpError;
-        p = eol;
-        if (size == 0) break;
-        if (total + size > max_body) return *status = 413, kHttpError;
-        total += size;
-        if (len - p < size + 1) return kHttpIncomplete;
-        p += size;
-        if (buf[p] == '\r') {
-            if (len - p < 2) return kHttpIncomplete;
-            if (buf[p + 1] != '\n') return *status = 400, kHttpError;
-            p += 2;
-        } else if (buf[p] == '\n') {
-            p += 1;
-        } else {
-            return *status = 400, kHttpError;
+// can simply call again), the second moves each chunk's data down into place. The first pass
+// can resume (scan): it stops only at the start of a line, where nothing before is pending.
+long decode_chunked(uint8_t* buf, size_t len, size_t max_body, size_t* body_len, int* status, ChunkedScan* scan) {
+    size_t p = scan ? scan->pos : 0, total = scan ? scan->total : 0;
+    // Incomplete: remember the line start p0 and the total before it.
+    auto incomplete = [&](size_t p0, size_t total0, bool trailers) {
+        if (scan) *scan = ChunkedScan{uint32_t(p0), uint32_t(total0), trailers};
+        return kHttpIncomplete;
+    };
+    if (!scan || !scan->trailers) {
+        for (;;) {
+            // chunk-size [; extensions] CRLF
+            const size_t p0 = p, total0 = total;
+            size_t eol = line_end(buf, p, len);
+            if (eol == 0) return len - p > 1024 ? (*status = 400, kHttpError) : incomplete(p0, total0, false);
+            uint64_t size = 0;
+            size_t q = p, digits = 0;
+            for (int v; q < eol && (v = hex_value(buf[q])) >= 0; ++q, ++digits) {
+                if (size > (uint64_t(1) << 40)) return *status = 413, kHttpError;
+                size = size * 16 + static_cast<uint64_t>(v);
+            }
+            if (digits == 0 || (buf[q] != ';' && buf[q] != '\r' && buf[q] != '\n' && buf[q] != ' ' && buf[q] != '\t'))
+                return *status = 400, kHttpError;
+            p = eol;
+            if (size == 0) break;
+            if (total + size > max_body) return *status = 413, kHttpError;
+            total += size;
+            if (len - p < size + 1) return incomplete(p0, total0, false);
+            p += size;
+            if (buf[p] == '\r') {
+                if (len - p < 2) return incomplete(p0, total0, false);
+                if (buf[p + 1] != '\n') return *status = 400, kHttpError;
+                p += 2;
+            } else if (buf[p] == '\n') {
+                p += 1;
+            } else {
+                return *status = 400, kHttpError;
+            }
         }
     }
     // Trailer fields, then an empty line.
     for (;;) {
         size_t eol = line_end(buf, p, len);
-        if (eol == 0) return len - p > 8192 ? (*status = 400, kHttpError) : kHttpIncomplete;
+        if (eol == 0) return len - p > 8192 ? (*status = 400, kHttpError) : incomplete(p, total, true);
         size_t line_len = eol - p;
         p = eol;
         if (line_len == 1 || (line_len == 2 && buf[eol - 2] == '\r')) break;

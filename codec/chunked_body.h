@@ -6,6 +6,11 @@
 //   kHttpIncomplete   need more bytes; buf is untouched, call again with the longer buffer
 //   kHttpError        malformed (*status = 400) or decoded size over max_body (*status = 413)
 // Chunk extensions are skipped; trailer fields are read and dropped.
+//
+// Resuming: a body that arrives in many reads would be scanned from its start on every call
+// (quadratic in its length). Pass the same ChunkedScan with each longer buffer (the earlier
+// bytes unchanged) and a call starts where the previous incomplete one stopped, at the last
+// chunk-size or trailer line it had not finished. Buffers up to 4 GiB.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -14,6 +19,13 @@
 
 namespace wspush::codec {
 
-long decode_chunked(uint8_t* buf, size_t len, size_t max_body, size_t* body_len, int* status);
+struct ChunkedScan {
+    uint32_t pos = 0;      // start of the first line not yet read: a chunk-size or trailer line
+    uint32_t total = 0;    // decoded bytes in the chunks before pos
+    bool trailers = false;  // pos is in the trailer section
+};
+
+long decode_chunked(uint8_t* buf, size_t len, size_t max_body, size_t* body_len, int* status,
+                    ChunkedScan* scan = nullptr);
 
 }  // namespace wspush::codec

@@ -1,5 +1,6 @@
 // libFuzzer target for codec/chunked_body: never reads past its input, leaves an incomplete
-// body untouched, and agrees with a straightforward reference decoder on what it accepts.
+// body untouched, agrees with a straightforward reference decoder on what it accepts, and
+// gives the same answer when resumed (ChunkedScan) as on the whole input at once.
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -74,5 +75,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (rc >= 0 && ref >= 0 && (rc != ref || ref_body != std::string(buf.begin(), buf.begin() + body_len))) abort();
     if (rc >= 0 && ref == -1) abort();
     if (ref >= 0 && rc == wspush::codec::kHttpError) abort();
+
+    // Resuming: fed in two growing steps with a ChunkedScan (the split point taken from the
+    // input), the answer equals the whole-input answer.
+    if (size >= 1) {
+        const size_t cut = data[0] % size;
+        std::vector<uint8_t> grown(data, data + size);
+        wspush::codec::ChunkedScan scan;
+        size_t len2 = 0;
+        int st2 = 0;
+        long rc2 = wspush::codec::decode_chunked(grown.data(), cut, max_body, &len2, &st2, &scan);
+        if (rc2 == wspush::codec::kHttpIncomplete) {
+            if (scan.pos > cut || memcmp(grown.data(), data, size) != 0) abort();
+            rc2 = wspush::codec::decode_chunked(grown.data(), size, max_body, &len2, &st2, &scan);
+            if (rc2 != rc) abort();
+            if (rc >= 0 && (len2 != body_len || memcmp(grown.data(), buf.data(), body_len) != 0)) abort();
+            if (rc == wspush::codec::kHttpError && st2 != status) abort();
+        }
+    }
     return 0;
 }
