@@ -72,6 +72,7 @@ long decode_chunked(uint8_t* buf, size_t len, size_t max_body, size_t* body_len,
         if (line_len == 1 || (line_len == 2 && buf[eol - 2] == '\r')) break;
     }
     const size_t wire = p;
+    if (!body_len) return static_cast<long>(wire);  // check only
     // Second pass: compact.
     size_t in = 0, out = 0;
     for (;;) {

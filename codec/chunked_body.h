@@ -25,6 +25,9 @@ struct ChunkedScan {
     bool trailers = false;  // pos is in the trailer section
 };
 
+// body_len == nullptr: check only. The answer is the same, but a complete body is left where
+// it is (not compacted) and scan is not advanced past the last incomplete stop, so a later
+// call with body_len (and the same scan) finishes the job.
 long decode_chunked(uint8_t* buf, size_t len, size_t max_body, size_t* body_len, int* status,
                     ChunkedScan* scan = nullptr);
 

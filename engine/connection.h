@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <new>
 
+#include "codec/chunked_body.h"
 #include "codec/frame_parser.h"
 #include "engine/write_queue.h"
 #include "registry/conn_id.h"
@@ -47,10 +48,21 @@ enum ConnFlag : uint8_t {
     kFlagContinueSent = 1 << 7,   // HTTP: "100 Continue" sent for the request being read
 };
 
+// How far reading the pending request (held bytes from its first) got, so that the next read
+// goes on from there instead of starting over: with a request arriving a few bytes per read,
+// starting over would cost O(held) per read, quadratic in all.
+struct HttpProgress {
+    uint32_t head_scanned = 0;    // head incomplete: bytes already searched for its end
+    uint32_t need = 0;            // Content-Length body incomplete: held bytes needed first
+    uint32_t body_at = 0;         // chunked body incomplete: where it starts (after the head)
+    codec::ChunkedScan chunked;   // ... and where its decode stopped
+};
+
 struct HttpInput {
     char* data = nullptr;  // bytes of an incomplete request, malloc'd only while one is pending
     uint32_t len = 0;
     uint32_t cap = 0;
+    HttpProgress progress;
 };
 
 struct Connection {

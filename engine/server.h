@@ -137,7 +137,7 @@ private:
     void handle_bytes(Connection& c, uint8_t* data, size_t len);
     void handle_ws_bytes(Connection& c, uint8_t* data, size_t len);
     void handle_http_bytes(Connection& c, uint8_t* data, size_t len);
-    size_t process_http(Connection& c, uint8_t* buf, size_t len);
+    size_t process_http(Connection& c, uint8_t* buf, size_t len, HttpProgress& progress);
     bool upgrade(Connection& c, const codec::Upgrade& up);
     void send_continue(Connection& c, const codec::HttpRequest& req);
     // Queues an HTTP response; closes after it unless keep-alive, counting the close as `why`.

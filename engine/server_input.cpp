@@ -122,16 +122,29 @@ void Server::handle_http_bytes(Connection& c, uint8_t* data, size_t len) {
     if (c.timer == TimerList::HttpIdle) timers_.put(c, TimerList::Request, now_ms_);
     if (c.http.len == 0) {
         // Fast path: the whole request usually arrives in one read; parse it in place.
-        size_t used = process_http(c, data, len);
-        if (used < len && c.phase == Phase::Http && !c.has(kFlagCloseRequested))
+        HttpProgress progress;
+        size_t used = process_http(c, data, len, progress);
+        if (used < len && c.phase == Phase::Http && !c.has(kFlagCloseRequested)) {
             keep_http_input(c, data + used, len - used);
+            c.http.progress = progress;
+        }
         return;
     }
     keep_http_input(c, data, len);
+    // A body still arriving: only the new bytes are looked at until it is complete (then the
+    // head is parsed again, once, and the request handled).
+    HttpProgress& pg = c.http.progress;
+    if (pg.need != 0 && c.http.len < pg.need) return;  // Content-Length: not all there yet
+    if (pg.body_at != 0) {
+        int st = 0;
+        const long r = codec::decode_chunked(reinterpret_cast<uint8_t*>(c.http.data) + pg.body_at,
+                                             c.http.len - pg.body_at, cfg_.max_body, nullptr, &st, &pg.chunked);
+        if (r == codec::kHttpIncomplete) return;
+    }
     // Take the held bytes out of the connection: an upgrade turns c.http into the parser.
     HttpInput held = c.http;
     c.http = HttpInput{};
-    size_t used = process_http(c, reinterpret_cast<uint8_t*>(held.data), held.len);
+    size_t used = process_http(c, reinterpret_cast<uint8_t*>(held.data), held.len, held.progress);
     if (c.phase == Phase::Http && !c.has(kFlagCloseRequested) && used < held.len) {
         memmove(held.data, held.data + used, held.len - used);
         held.len -= static_cast<uint32_t>(used);
@@ -142,21 +155,26 @@ void Server::handle_http_bytes(Connection& c, uint8_t* data, size_t len) {
 }
 
 // Handles every complete request in buf (pipelining); returns the bytes used. Leaves the
-// connection in Http phase waiting for more, or Open after an upgrade, or closing.
-size_t Server::process_http(Connection& c, uint8_t* buf, size_t len) {
+// connection in Http phase waiting for more, or Open after an upgrade, or closing. progress
+// describes the request at buf[0] on entry (what earlier reads learned of it) and the one at
+// the returned offset on return (what the next read can skip).
+size_t Server::process_http(Connection& c, uint8_t* buf, size_t len, HttpProgress& progress) {
     size_t off = 0;
     const bool ws_listener = listeners_[c.listener].spec.websocket;
     while (off < len && c.phase == Phase::Http && !c.has(kFlagCloseRequested)) {
+        if (off != 0) progress = HttpProgress{};  // the next pipelined request: nothing known yet
         codec::HttpRequest req;
         int status = 0;
         const char* head = reinterpret_cast<const char*>(buf + off);
-        // An incomplete head is parsed again from its start when more bytes come (last_len 0):
-        // simple, and bounded by max_head and the request timeout even for 1-byte reads.
-        long r = codec::parse_http_request(head, len - off, 0, cfg_.max_head, req, &status);
+        // An incomplete head is searched for its end only in the bytes that came since.
+        long r = codec::parse_http_request(head, len - off, progress.head_scanned, cfg_.max_head, req, &status);
         if (r == codec::kHttpIncomplete) {
             if (len - off > cfg_.max_head) respond_error(c, codec::kHttpHeadersTooLarge, "request head too large");
+            progress = HttpProgress{};
+            progress.head_scanned = static_cast<uint32_t>(len - off);
             return off;
         }
+        progress.head_scanned = 0;
         if (r == codec::kHttpError) {
             respond_error(c, status, status == codec::kHttpHeadersTooLarge ? "request head too large"
                                                                           : "malformed request");
@@ -189,8 +207,11 @@ size_t Server::process_http(Connection& c, uint8_t* buf, size_t len) {
                 return len;
             }
             int st = 0;
-            long used = codec::decode_chunked(body, avail, cfg_.max_body, &body_len, &st);
-            if (used == codec::kHttpIncomplete) return send_continue(c, req), off;
+            long used = codec::decode_chunked(body, avail, cfg_.max_body, &body_len, &st, &progress.chunked);
+            if (used == codec::kHttpIncomplete) {
+                progress.body_at = static_cast<uint32_t>(head_len);
+                return send_continue(c, req), off;
+            }
             if (used == codec::kHttpError) {
                 respond_error(c, st, st == codec::kHttpPayloadTooLarge ? "body too large" : "malformed chunked body");
                 return len;
@@ -209,7 +230,10 @@ size_t Server::process_http(Connection& c, uint8_t* buf, size_t len) {
                 respond_error(c, codec::kHttpPayloadTooLarge, "body too large");
                 return len;
             }
-            if (avail < n) return send_continue(c, req), off;  // wait for the rest of the body
+            if (avail < n) {  // wait for the rest of the body: nothing to do before it is all here
+                progress.need = static_cast<uint32_t>(head_len + n);
+                return send_continue(c, req), off;
+            }
             body_len = body_wire = static_cast<size_t>(n);
         } else if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
             respond_error(c, codec::kHttpLengthRequired, "a body needs Content-Length or chunked encoding");
