@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <iterator>
 #include <new>
 #include <utility>
 #include <vector>
@@ -71,7 +72,7 @@ size_t min_load(size_t cap) { return cap / 5; }
 // max load, so a second resize never finds the first unfinished.
 constexpr size_t kMigrateBudget = 8;
 // Inserts before a grow in which prepare_grow maps the next array and faults in its first
-// pages (1 + up to 13 of the 32 needed).
+// pages (1 + 13 of the 32 needed).
 constexpr size_t kPrepareAhead = 32;
 // A retired array is unmapped this much per operation (a 2 MiB slice of released pages: ~1.5 us).
 constexpr size_t kRetireSlice = size_t(2) << 20;
@@ -91,10 +92,10 @@ struct UidTable::Impl {
     size_t release_at[3] = {};  // per region of old (slots, tags, displacements): released up to
     size_t released = 0;        // bytes of old given back so far
     Table next;                 // the array the coming grow will use, mapped ahead (prepare_grow)
+    unsigned next_touched = 0;  // how many of its first_touch() places are already written
     // A migrated-out array still mapped: unmapped kRetireSlice at a time (unmap_retired_step).
     char* retired = nullptr;
     size_t retired_bytes = 0, retired_done = 0, retired_resident = 0;
-    unsigned next_touched = 0;  // how many of its first-touch pages are already faulted in
     size_t conns = 0;
     std::vector<std::vector<ConnId>> sets;  // multi-connection uids; freed sets keep capacity
     std::vector<uint32_t> free_sets;
@@ -241,25 +242,20 @@ struct UidTable::Impl {
         release_at[0] = release_at[1] = release_at[2] = 0;
     }
 
-    // The pages the first migration steps of a grow write in the new array: the start and end
-    // of both halves of each region (entries of old's first cluster, which may have wrapped
-    // from old's end, land near 0, C - 1, C or 2C - 1), and the cloned tags at the end.
-    static unsigned first_touch_pages(const Table& t, uint8_t** out) {
+    // The i-th of the places the first migration steps of a grow write in the new array
+    // (2C slots), or null past the last: the start and end of both halves of each region
+    // (entries of old's first cluster, which may have wrapped from old's end, land near 0,
+    // C - 1, C or 2C - 1) and the cloned tags at the end. Several may share a page; writing
+    // again to a faulted-in page costs nothing.
+    static uint8_t* first_touch(const Table& t, unsigned i) {
         const size_t c = t.capacity() / 2;
         uint8_t* const slots = reinterpret_cast<uint8_t*>(t.slots);
-        uint8_t* const candidates[] = {
+        uint8_t* const places[] = {
             slots, slots + (c - 1) * sizeof(Slot), slots + c * sizeof(Slot), slots + (2 * c - 1) * sizeof(Slot),
             t.tags, t.tags + c - 1, t.tags + c, t.tags + 2 * c - 1, t.tags + 2 * c + kGroupWidth - 1,
             t.disp, t.disp + c - 1, t.disp + c, t.disp + 2 * c - 1,
         };
-        unsigned n = 0;
-        for (uint8_t* p : candidates) {
-            uint8_t* const page = reinterpret_cast<uint8_t*>(uintptr_t(p) & ~uintptr_t(4095));
-            bool seen = false;
-            for (unsigned i = 0; i < n; ++i) seen |= out[i] == page;
-            if (!seen) out[n++] = page;
-        }
-        return n;
+        return i < std::size(places) ? places[i] : nullptr;
     }
 
     // One slice of the retired array. A grow's migration takes 0.225 x capacity operations or
@@ -269,7 +265,10 @@ struct UidTable::Impl {
         const size_t to = std::min(retired_bytes, retired_done + kRetireSlice);
         zeroed_pages_unmap(retired, retired_done, to);
         retired_done = to;
-        if (to == retired_bytes) retired = nullptr, retired_bytes = retired_done = retired_resident = 0;
+        if (to == retired_bytes) {
+            retired = nullptr;
+            retired_bytes = retired_done = retired_resident = 0;
+        }
     }
 
     // Called by add() while the table is within kPrepareAhead inserts of its grow: maps the
@@ -284,9 +283,8 @@ struct UidTable::Impl {
             next_touched = 0;
             return;
         }
-        uint8_t* pages[16];
-        if (next_touched < first_touch_pages(next, pages)) {
-            *static_cast<volatile uint8_t*>(pages[next_touched]) = 0;  // zero already: only faults it in
+        if (uint8_t* p = first_touch(next, next_touched)) {
+            *static_cast<volatile uint8_t*>(p) = 0;  // zero already (no entry placed yet): only faults it in
             ++next_touched;
         }
     }
