@@ -73,11 +73,11 @@ void render_traffic(PushService& s, std::string& out) {
     by_path(out, "wspush_messages_in_total", "Messages received: WebSocket data messages, API pushes.",
             e.messages_in, st.api_messages);
     by_path(out, "wspush_message_bytes_in_total", "Payload bytes of routed client messages and API pushes.",
-            st.client_bytes_in, st.api_bytes_in);
+            st.client.bytes_in, st.api.bytes_in);
     by_path(out, "wspush_messages_out_total", "Frames queued to recipients, by origin of the message.",
-            st.deliveries - st.api_deliveries, st.api_deliveries);
+            st.client.deliveries, st.api.deliveries);
     by_path(out, "wspush_message_bytes_out_total", "Payload bytes queued to recipients, by origin.",
-            st.client_bytes_out, st.api_bytes_out);
+            st.client.bytes_out, st.api.bytes_out);
     family(out, "wspush_socket_bytes_total", "counter", "Bytes read from and written to sockets (all listeners).");
     sample(out, "wspush_socket_bytes_total", "direction=\"in\"", e.bytes_in);
     sample(out, "wspush_socket_bytes_total", "direction=\"out\"", e.bytes_out);

@@ -29,11 +29,7 @@ size_t HttpApi::deliver(const PushItem& item) {
     }
     ServiceStats& st = service_.stats();
     ++st.api_messages;
-    st.api_bytes_in += m.len;
-    st.deliveries += n;
-    st.api_deliveries += n;
-    st.api_bytes_out += n * m.len;
-    if (n == 0) ++st.dropped_offline;
+    st.routed(st.api, m.len, n);
     return n;
 }
 

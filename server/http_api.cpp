@@ -124,8 +124,8 @@ int HttpApi::get_stats() {
     w.raw(",").key("logins").num(st.logins);
     w.raw(",").key("client_messages").num(e.messages_in);
     w.raw(",").key("api_messages").num(st.api_messages);
-    w.raw(",").key("deliveries").num(st.deliveries);
-    w.raw(",").key("api_deliveries").num(st.api_deliveries);
+    w.raw(",").key("deliveries").num(st.deliveries());
+    w.raw(",").key("api_deliveries").num(st.api.deliveries);
     w.raw(",").key("dropped_offline").num(st.dropped_offline);
     w.raw(",").key("http_requests").num(e.http_requests);
     w.raw("}\n");

@@ -85,10 +85,7 @@ void PushService::route(engine::Connection& c, Opcode op, const uint8_t* data, s
         ++stats_.to_uid;
         n = router_->to_uid(target, m);
     }
-    stats_.deliveries += n;
-    stats_.client_bytes_in += m.len;
-    stats_.client_bytes_out += n * m.len;
-    if (n == 0) ++stats_.dropped_offline;
+    stats_.routed(stats_.client, m.len, n);
 }
 
 void PushService::on_http(engine::Connection& c, const codec::HttpRequest& req, uint8_t* body, size_t len) {
@@ -128,7 +125,7 @@ std::string PushService::stats_line() const {
                      sessions_.uids().uid_count(),
                      (unsigned long long)stats_.logins, (unsigned long long)stats_.login_failures,
                      (unsigned long long)e.messages_in, (unsigned long long)stats_.to_uid,
-                     (unsigned long long)stats_.to_all, (unsigned long long)stats_.deliveries,
+                     (unsigned long long)stats_.to_all, (unsigned long long)stats_.deliveries(),
                      (unsigned long long)stats_.dropped_offline, (unsigned long long)stats_.bad_format,
                      (unsigned long long)e.bytes_in, (unsigned long long)e.bytes_out,
                      (unsigned long long)e.writev_calls, (unsigned long long)e.accept_refused_fd,
