@@ -7,15 +7,19 @@ namespace wspush::server {
 using engine::FrameRef;
 using engine::Server;
 
-size_t LocalRouter::to_span(registry::ConnSpan conns, const Outgoing& m) {
-    if (conns.empty()) return 0;
-    FrameRef frame(Server::encode(m.op, m.data, m.len));
+size_t LocalRouter::send_to(registry::ConnSpan conns, engine::SharedFrame* frame) {
     size_t n = 0;
     // send() never unregisters anyone (closes are reaped after the loop iteration), so the
     // span stays valid while we walk it.
     for (registry::ConnId id : conns)
-        if (engine::Connection* c = server_.get(id)) n += server_.send(*c, frame.get());
+        if (engine::Connection* c = server_.get(id)) n += server_.send(*c, frame);
     return n;
+}
+
+size_t LocalRouter::to_span(registry::ConnSpan conns, const Outgoing& m) {
+    if (conns.empty()) return 0;
+    FrameRef frame(Server::encode(m.op, m.data, m.len));
+    return send_to(conns, frame.get());
 }
 
 size_t LocalRouter::to_uid(std::string_view uid, const Outgoing& m) {
@@ -34,8 +38,7 @@ size_t LocalRouter::to_uids(const std::string_view* uids, size_t count, const Ou
         registry::ConnSpan conns = sessions_.uids().find(uids[i]);
         if (conns.empty()) continue;
         if (!frame) frame.emplace(Server::encode(m.op, m.data, m.len));
-        for (registry::ConnId id : conns)
-            if (engine::Connection* c = server_.get(id)) n += server_.send(*c, frame->get());
+        n += send_to(conns, frame->get());
     }
     return n;
 }

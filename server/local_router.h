@@ -19,6 +19,8 @@ public:
 
 private:
     size_t to_span(registry::ConnSpan conns, const Outgoing& m);
+    // Queues frame to every live connection in conns; the number queued.
+    size_t send_to(registry::ConnSpan conns, engine::SharedFrame* frame);
 
     engine::Server& server_;
     Sessions& sessions_;
