@@ -68,8 +68,9 @@ public:
     // array is still being migrated into it (lookups then probe both).
     size_t capacity() const;
     bool migrating() const;
-    // Does up to `budget` slots of pending resize work; true while some remains. add() and
-    // remove() already do 8 each; an idle event loop can call this to finish a resize early.
+    // Does up to `budget` slots of pending resize work (or unmaps one slice of an emptied old
+    // array); true while some remains. add() and remove() already do as much; an idle event
+    // loop can call this to finish a resize early.
     bool advance_resize(size_t budget = 256);
 
     // Calls f(std::string_view uid, ConnSpan conns) for every uid (order unspecified).

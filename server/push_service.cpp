@@ -100,10 +100,11 @@ void PushService::on_http(engine::Connection& c, const codec::HttpRequest& req, 
 }
 
 bool PushService::on_tick(uint32_t now_ms) {
-    // A uid-table resize moves 8 slots per login/logout; when logins stop mid-resize the old
-    // array would stay allocated. Finish it in bounded steps (256 slots, about a microsecond
-    // each), one per loop iteration, with the loop polling while any is left.
-    bool busy = sessions_.uids().migrating() && sessions_.uids().advance_resize();
+    // A uid-table resize moves 8 slots per login/logout, and unmaps the emptied old array a
+    // slice per login/logout; when logins stop mid-resize the old array would stay allocated.
+    // Finish it in bounded steps (256 slots or one slice, about a microsecond each), one per
+    // loop iteration, with the loop polling while any is left. Nothing pending: a few loads.
+    bool busy = sessions_.uids().advance_resize();
     if (cfg_.stats_interval > 0) {
         if (next_stats_ms_ == 0) next_stats_ms_ = now_ms + static_cast<uint32_t>(cfg_.stats_interval * 1000);
         if (static_cast<int32_t>(now_ms - next_stats_ms_) >= 0) {
