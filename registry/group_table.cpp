@@ -16,6 +16,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "registry/free_index.h"
+
 namespace wspush::registry {
 namespace {
 
@@ -71,14 +73,7 @@ struct GroupTable::Impl {
     }
 
     uint32_t create_group(std::string_view name) {
-        uint32_t id;
-        if (!free_groups.empty()) {
-            id = free_groups.back();
-            free_groups.pop_back();
-        } else {
-            id = uint32_t(groups.size());
-            groups.emplace_back();
-        }
+        const uint32_t id = take_index(free_groups, groups);
         auto it = by_name.emplace(std::string(name), id).first;
         groups[id].name = &it->first;
         return id;

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "registry/free_index.h"
 #include "registry/key_arena.h"
 #include "registry/tag_group.h"
 #include "registry/zeroed_pages.h"
@@ -332,14 +333,7 @@ struct UidTable::Impl {
 UidTable::AddResult UidTable::Impl::add_to_existing(Slot& s, ConnId c) {
     if (s.conn.gen != 0) {
         if (s.conn == c) return AddResult::AlreadyPresent;
-        uint32_t index;
-        if (!free_sets.empty()) {
-            index = free_sets.back();
-            free_sets.pop_back();
-        } else {
-            index = uint32_t(sets.size());
-            sets.emplace_back();
-        }
+        const uint32_t index = take_index(free_sets, sets);
         sets[index].assign({s.conn, c});
         s.conn = ConnId{index, 0};
     } else {
