@@ -33,13 +33,26 @@ size_t HttpApi::deliver(const PushItem& item) {
     return n;
 }
 
-int HttpApi::push(const uint8_t* body, size_t len) {
+// One push: parsed (its target from the body, or, where the route names the target, `route`
+// and `name`), delivered, answered {"delivered": n}.
+int HttpApi::push_one(const uint8_t* body, size_t len, PushTargetsAllowed targets, PushTarget route,
+                      std::string_view name) {
     batch_.clear();
     ApiError err;
-    if (!parser_.parse_push(body, len, kTargetUidOrUids, batch_, &err)) return error(err);
-    size_t n = deliver(batch_.items[0]);
+    if (!parser_.parse_push(body, len, targets, batch_, &err)) return error(err);
+    PushItem& item = batch_.items[0];
+    if (targets == kTargetFromPath) {
+        item.target = route;
+        item.name = {static_cast<uint32_t>(batch_.arena.size()), static_cast<uint32_t>(name.size())};
+        batch_.arena.append(name);
+    }
+    size_t n = deliver(item);
     JsonWriter(out_).raw("{").key("delivered").num(n).raw("}\n");
     return codec::kHttpOk;
+}
+
+int HttpApi::push(const uint8_t* body, size_t len) {
+    return push_one(body, len, kTargetUidOrUids, PushTarget::Uid, {});  // target: the body's
 }
 
 // {"delivered": total, "results": [per item, in order]}
@@ -69,27 +82,12 @@ int HttpApi::push_batch(const codec::HttpRequest& req, const uint8_t* body, size
 }
 
 int HttpApi::broadcast(const uint8_t* body, size_t len) {
-    batch_.clear();
-    ApiError err;
-    if (!parser_.parse_push(body, len, kTargetFromPath, batch_, &err)) return error(err);
-    batch_.items[0].target = PushTarget::All;
-    size_t n = deliver(batch_.items[0]);
-    JsonWriter(out_).raw("{").key("delivered").num(n).raw("}\n");
-    return codec::kHttpOk;
+    return push_one(body, len, kTargetFromPath, PushTarget::All, {});
 }
 
 int HttpApi::group_push(const uint8_t* body, size_t len) {
-    batch_.clear();
-    ApiError err;
     if (!parser_.valid_group(match_.group)) return error(codec::kHttpBadRequest, "group name longer than max-uid-len");
-    if (!parser_.parse_push(body, len, kTargetFromPath, batch_, &err)) return error(err);
-    PushItem& item = batch_.items[0];
-    item.target = PushTarget::Group;
-    item.name = {static_cast<uint32_t>(batch_.arena.size()), static_cast<uint32_t>(match_.group.size())};
-    batch_.arena.append(match_.group);
-    size_t n = deliver(item);
-    JsonWriter(out_).raw("{").key("delivered").num(n).raw("}\n");
-    return codec::kHttpOk;
+    return push_one(body, len, kTargetFromPath, PushTarget::Group, match_.group);
 }
 
 }  // namespace wspush::server

@@ -50,6 +50,7 @@ private:
     int get_metrics();
     int get_stats();
     // api_push.cpp
+    int push_one(const uint8_t* body, size_t len, PushTargetsAllowed targets, PushTarget route, std::string_view name);
     int push(const uint8_t* body, size_t len);
     int push_batch(const codec::HttpRequest& req, const uint8_t* body, size_t len);
     int broadcast(const uint8_t* body, size_t len);
