@@ -23,6 +23,7 @@ codec_src    := $(wildcard codec/*.cpp)
 registry_src := $(wildcard registry/*.cpp)
 engine_src   := $(wildcard engine/*.cpp)
 server_src   := $(filter-out server/main.cpp,$(wildcard server/*.cpp))
+api_src      := $(wildcard api/*.cpp)
 wsload_src   := $(wildcard tools/wsload/*.cpp)
 
 obj = $(patsubst %.cpp,$(BUILD)/obj/%.o,$(1))
@@ -31,6 +32,7 @@ LIBCODEC    := $(BUILD)/libcodec.a
 LIBREGISTRY := $(BUILD)/libregistry.a
 LIBENGINE   := $(BUILD)/libengine.a
 LIBSERVER   := $(BUILD)/libserver.a
+LIBAPI      := $(BUILD)/libapi.a
 
 CODEC_LIBS    := -lssl -lcrypto
 REGISTRY_LIBS := -lxxhash
@@ -60,11 +62,12 @@ $(LIBCODEC): $(call obj,$(codec_src))
 $(LIBREGISTRY): $(call obj,$(registry_src))
 $(LIBENGINE): $(call obj,$(engine_src))
 $(LIBSERVER): $(call obj,$(server_src))
+$(LIBAPI): $(call obj,$(api_src))
 $(BUILD)/%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-ALL_LIBS := $(LIBSERVER) $(LIBENGINE) $(LIBREGISTRY) $(LIBCODEC)
+ALL_LIBS := $(LIBAPI) $(LIBSERVER) $(LIBENGINE) $(LIBREGISTRY) $(LIBCODEC)
 SYS_LIBS := $(CODEC_LIBS) $(REGISTRY_LIBS) -lsimdjson
 
 $(BUILD)/wspush: $(call obj,server/main.cpp) $(ALL_LIBS)
@@ -123,9 +126,9 @@ $(BUILD)/fuzz/%: tests/fuzz/%.cpp $(codec_src) $(wildcard codec/*.h)
 	@mkdir -p $(dir $@)
 	clang++ $(FUZZ_FLAGS) -o $@ $< $(codec_src) -lssl -lcrypto
 # The push API's parsers: pure translation units (no engine; codec/utf8 for path parameters).
-FUZZ_API_SRC := server/api_routes.cpp server/api_request_parser.cpp server/api_base64.cpp
+FUZZ_API_SRC := api/api_routes.cpp api/api_request_parser.cpp api/api_base64.cpp
 $(filter $(BUILD)/fuzz/fuzz_api_% $(BUILD)/fuzz/fuzz_base64,$(FUZZ_TARGETS)): $(BUILD)/fuzz/%: tests/fuzz/%.cpp \
-  $(FUZZ_API_SRC) $(codec_src) $(wildcard codec/*.h server/api_*.h)
+  $(FUZZ_API_SRC) $(codec_src) $(wildcard codec/*.h api/api_*.h)
 	@mkdir -p $(dir $@)
 	clang++ $(FUZZ_FLAGS) -o $@ $< $(FUZZ_API_SRC) $(codec_src) -lssl -lcrypto -lsimdjson
 

@@ -1,5 +1,5 @@
 // Which JSON library parses a push body fastest: simdjson (DOM and On-Demand) vs nlohmann-json.
-// A one-off measurement behind the choice in server/api_json.h, kept so it can be re-run:
+// A one-off measurement behind the choice in api/api_json.h, kept so it can be re-run:
 //   g++ -std=c++20 -O2 bench/json_choice_bench.cpp -o /tmp/json_choice -lsimdjson && /tmp/json_choice
 // Method: parse the same body N times, extract uid + message + binary (what /v1/push does),
 // report ns per body. Single core, warm cache: a best case for every library alike.

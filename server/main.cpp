@@ -12,7 +12,7 @@
 #include "engine/log.h"
 #include "engine/server.h"
 #include "server/config.h"
-#include "server/http_api.h"
+#include "api/http_api.h"
 #include "server/push_service.h"
 
 using namespace wspush;
@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
             LOG_ERROR("%s (use --api-listen to move the push API, or --api-listen off)", error.c_str());
             return 1;
         }
-        service.set_api(1, std::make_unique<server::HttpApi>(service, cfg.api_key));
+        service.set_api(1, std::make_unique<api::HttpApi>(service, cfg.api_key));
         LOG_INFO("listening on %s:%u (api%s)", api_host.c_str(), bound, cfg.api_key.empty() ? ", no key" : ", key required");
     }
     LOG_INFO("limits: max-conns %zu (fd ceiling %zu), max-message %llu B, max-backlog %llu B, max-uid-len %zu, "

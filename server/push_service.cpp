@@ -8,7 +8,6 @@
 #include "codec/frame_encoder.h"
 #include "engine/log.h"
 #include "server/demo_page.h"
-#include "server/http_api.h"
 
 namespace wspush::server {
 
@@ -28,7 +27,7 @@ void PushService::attach(engine::Server& server) {
     router_ = std::make_unique<LocalRouter>(server, sessions_);
 }
 
-void PushService::set_api(size_t listener_index, std::unique_ptr<HttpApi> api) {
+void PushService::set_api(size_t listener_index, std::unique_ptr<HttpEndpoint> api) {
     api_listener_ = listener_index;
     api_ = std::move(api);
 }

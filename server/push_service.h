@@ -15,13 +15,12 @@
 
 #include "engine/server.h"
 #include "server/config.h"
+#include "server/http_endpoint.h"
 #include "server/local_router.h"
 #include "server/service_stats.h"
 #include "server/sessions.h"
 
 namespace wspush::server {
-
-class HttpApi;
 
 class PushService final : public engine::ServerHandler {
 public:
@@ -31,7 +30,7 @@ public:
     // Binds the engine (constructed with this service as its handler).
     void attach(engine::Server& server);
     // Requests arriving on this listener index go to the HTTP API.
-    void set_api(size_t listener_index, std::unique_ptr<HttpApi> api);
+    void set_api(size_t listener_index, std::unique_ptr<HttpEndpoint> api);
 
     void on_open(engine::Connection& c, const codec::Upgrade& up) override;
     void on_message(engine::Connection& c, codec::Opcode op, uint8_t* data, size_t len) override;
@@ -56,7 +55,7 @@ private:
     engine::Server* server_ = nullptr;
     Sessions sessions_;
     std::unique_ptr<LocalRouter> router_;
-    std::unique_ptr<HttpApi> api_;
+    std::unique_ptr<HttpEndpoint> api_;
     size_t api_listener_ = SIZE_MAX;
     ServiceStats stats_;
     uint32_t next_stats_ms_ = 0;

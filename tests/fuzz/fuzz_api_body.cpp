@@ -1,4 +1,4 @@
-// libFuzzer target for server/api_request_parser: every kind of request body of the push API.
+// libFuzzer target for api/api_request_parser: every kind of request body of the push API.
 // Input: byte 0 picks the body kind (push to uid/uids, push whose path names the target, batch
 // as a JSON array, batch as NDJSON, presence uid list, group member, kick); byte 1 the
 // max uid length (1..32, so length limits are reached); the rest is the body.
@@ -23,10 +23,10 @@
 #include <string_view>
 #include <vector>
 
-#include "server/api_base64.h"
-#include "server/api_request_parser.h"
+#include "api/api_base64.h"
+#include "api/api_request_parser.h"
 
-using namespace wspush::server;
+using namespace wspush::api;
 namespace dom = simdjson::dom;
 
 #define CHECK(x) do { if (!(x)) { fprintf(stderr, "CHECK failed: %s\n", #x); abort(); } } while (0)

@@ -1,4 +1,4 @@
-// libFuzzer target for server/api_routes: match_route, percent_decode and query_param.
+// libFuzzer target for api/api_routes: match_route, percent_decode and query_param.
 // Input: byte 0 picks the method (GET, POST, DELETE, PUT, or a lower-case "get"); the rest is
 // the request path (also used as a query string and as one raw segment).
 // Invariants (abort on violation):
@@ -20,10 +20,10 @@
 #include <string_view>
 #include <vector>
 
-#include "server/api_json_writer.h"
-#include "server/api_routes.h"
+#include "api/api_json_writer.h"
+#include "api/api_routes.h"
 
-using namespace wspush::server;
+using namespace wspush::api;
 
 #define CHECK(x) do { if (!(x)) { fprintf(stderr, "CHECK failed: %s\n", #x); abort(); } } while (0)
 

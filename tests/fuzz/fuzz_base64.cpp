@@ -1,4 +1,4 @@
-// libFuzzer target for server/api_base64 (the binary pushes of the HTTP API).
+// libFuzzer target for api/api_base64 (the binary pushes of the HTTP API).
 // Input: byte 0 picks a mode; the rest is either base64 text to decode or bytes to encode.
 // Invariants (abort on violation):
 //   decode   base64_decode accepts exactly what a plain quantum-by-quantum reference decoder
@@ -13,9 +13,9 @@
 #include <string_view>
 #include <vector>
 
-#include "server/api_base64.h"
+#include "api/api_base64.h"
 
-using wspush::server::base64_decode;
+using wspush::api::base64_decode;
 
 #define CHECK(x) do { if (!(x)) { fprintf(stderr, "CHECK failed: %s\n", #x); abort(); } } while (0)
 

@@ -24,7 +24,7 @@
 #include <string_view>
 #include <vector>
 
-namespace wspush::server {
+namespace wspush::api {
 
 struct ApiError {
     int status = 400;
@@ -111,4 +111,4 @@ private:
     size_t padded_cap_ = 0;
 };
 
-}  // namespace wspush::server
+}  // namespace wspush::api

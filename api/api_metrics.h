@@ -10,11 +10,13 @@
 #include <cstdint>
 #include <string>
 
-#include "server/api_routes.h"
+#include "api/api_routes.h"
 
-namespace wspush::server {
+namespace wspush::server { class PushService; }
 
-class PushService;
+namespace wspush::api {
+
+using server::PushService;
 
 // Statuses the API answers with; anything else is counted as "other".
 constexpr int kApiStatuses[] = {200, 400, 401, 404, 405, 500};
@@ -39,4 +41,4 @@ struct ApiMetrics {
 // Appends the whole /metrics page to out.
 void render_prometheus(PushService& service, const ApiMetrics& api, std::string& out);
 
-}  // namespace wspush::server
+}  // namespace wspush::api

@@ -1,9 +1,9 @@
-#include "server/api_base64.h"
+#include "api/api_base64.h"
 
 #include <array>
 #include <cstdint>
 
-namespace wspush::server {
+namespace wspush::api {
 
 namespace {
 
@@ -52,4 +52,4 @@ bool base64_decode(std::string_view in, std::string& out) {
     return true;
 }
 
-}  // namespace wspush::server
+}  // namespace wspush::api

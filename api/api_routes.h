@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-namespace wspush::server {
+namespace wspush::api {
 
 enum class ApiRoute : uint8_t {
     Unknown,
@@ -59,4 +59,4 @@ bool percent_decode(std::string_view in, std::string& out);
 // numbers); empty when absent.
 std::string_view query_param(std::string_view query, std::string_view name);
 
-}  // namespace wspush::server
+}  // namespace wspush::api

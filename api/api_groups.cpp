@@ -5,11 +5,13 @@
 #include <charconv>
 
 #include "codec/http_status.h"
-#include "server/api_json_writer.h"
-#include "server/http_api.h"
+#include "api/api_json_writer.h"
+#include "api/http_api.h"
 #include "server/push_service.h"
 
-namespace wspush::server {
+namespace wspush::api {
+
+using namespace wspush::server;  // the service this API drives
 
 namespace {
 
@@ -89,4 +91,4 @@ int HttpApi::group_member_remove() {
     return codec::kHttpOk;
 }
 
-}  // namespace wspush::server
+}  // namespace wspush::api

@@ -1,11 +1,11 @@
-#include "server/api_request_parser.h"
+#include "api/api_request_parser.h"
 
 #include <algorithm>
 #include <cstring>
 
-#include "server/api_base64.h"
+#include "api/api_base64.h"
 
-namespace wspush::server {
+namespace wspush::api {
 
 namespace dom = simdjson::dom;
 
@@ -237,4 +237,4 @@ bool ApiRequestParser::parse_kick(const uint8_t* body, size_t len, KickRequest* 
     return true;
 }
 
-}  // namespace wspush::server
+}  // namespace wspush::api

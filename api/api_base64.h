@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-namespace wspush::server {
+namespace wspush::api {
 
 bool base64_decode(std::string_view in, std::string& out);
 
-}  // namespace wspush::server
+}  // namespace wspush::api

@@ -1,11 +1,13 @@
 // HttpApi: presence (GatewayWorker's isUidOnline / getClientIdByUid) and kick (closeClient).
 #include "codec/http_status.h"
 #include "engine/engine_stats.h"
-#include "server/api_json_writer.h"
-#include "server/http_api.h"
+#include "api/api_json_writer.h"
+#include "api/http_api.h"
 #include "server/push_service.h"
 
-namespace wspush::server {
+namespace wspush::api {
+
+using namespace wspush::server;  // the service this API drives
 
 namespace {
 
@@ -76,4 +78,4 @@ int HttpApi::user_disconnect(const uint8_t* body, size_t len) {
     return codec::kHttpOk;
 }
 
-}  // namespace wspush::server
+}  // namespace wspush::api

@@ -2,11 +2,13 @@
 // is sent if any item is invalid), then delivers through the Router, which encodes each
 // message once whatever the number of recipients.
 #include "codec/http_status.h"
-#include "server/api_json_writer.h"
-#include "server/http_api.h"
+#include "api/api_json_writer.h"
+#include "api/http_api.h"
 #include "server/push_service.h"
 
-namespace wspush::server {
+namespace wspush::api {
+
+using namespace wspush::server;  // the service this API drives
 
 size_t HttpApi::deliver(const PushItem& item) {
     std::string_view msg = batch_.view(item.message);
@@ -90,4 +92,4 @@ int HttpApi::group_push(const uint8_t* body, size_t len) {
     return push_one(body, len, kTargetFromPath, PushTarget::Group, match_.group);
 }
 
-}  // namespace wspush::server
+}  // namespace wspush::api

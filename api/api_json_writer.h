@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace wspush::server {
+namespace wspush::api {
 
 class JsonWriter {
 public:
@@ -55,4 +55,4 @@ private:
     std::string& out_;
 };
 
-}  // namespace wspush::server
+}  // namespace wspush::api

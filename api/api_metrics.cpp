@@ -1,11 +1,13 @@
-#include "server/api_metrics.h"
+#include "api/api_metrics.h"
 
 #include <cstdio>
 
 #include "engine/engine_stats.h"
 #include "server/push_service.h"
 
-namespace wspush::server {
+namespace wspush::api {
+
+using namespace wspush::server;  // the service this API drives
 
 void ApiMetrics::count(ApiRoute route, int status) {
     size_t slot = kApiStatusSlots - 1;
@@ -129,4 +131,4 @@ void render_prometheus(PushService& service, const ApiMetrics& api, std::string&
     render_api(api, out);
 }
 
-}  // namespace wspush::server
+}  // namespace wspush::api

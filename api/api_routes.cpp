@@ -1,8 +1,8 @@
-#include "server/api_routes.h"
+#include "api/api_routes.h"
 
 #include "codec/utf8.h"
 
-namespace wspush::server {
+namespace wspush::api {
 
 namespace {
 
@@ -137,4 +137,4 @@ std::string_view query_param(std::string_view query, std::string_view name) {
     return {};
 }
 
-}  // namespace wspush::server
+}  // namespace wspush::api

@@ -1,13 +1,15 @@
-#include "server/http_api.h"
+#include "api/http_api.h"
 
 #include <openssl/crypto.h>
 #include <time.h>
 
 #include "codec/http_status.h"
-#include "server/api_json_writer.h"
+#include "api/api_json_writer.h"
 #include "server/push_service.h"
 
-namespace wspush::server {
+namespace wspush::api {
+
+using namespace wspush::server;  // the service this API drives
 
 namespace {
 
@@ -132,4 +134,4 @@ int HttpApi::get_stats() {
     return codec::kHttpOk;
 }
 
-}  // namespace wspush::server
+}  // namespace wspush::api

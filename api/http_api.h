@@ -23,20 +23,19 @@
 #include "codec/http_request.h"
 #include "engine/connection.h"
 #include "registry/uid_table.h"
-#include "server/api_metrics.h"
-#include "server/api_request_parser.h"
-#include "server/api_routes.h"
+#include "api/api_metrics.h"
+#include "api/api_request_parser.h"
+#include "api/api_routes.h"
+#include "server/http_endpoint.h"
 
-namespace wspush::server {
+namespace wspush::api {
 
-class PushService;
-
-class HttpApi {
+class HttpApi final : public server::HttpEndpoint {
 public:
     // api_key empty: no authentication (only allowed on loopback; main.cpp enforces it).
     HttpApi(PushService& service, std::string api_key);
-    ~HttpApi();
-    void handle(engine::Connection& c, const codec::HttpRequest& req, uint8_t* body, size_t len);
+    ~HttpApi() override;
+    void handle(engine::Connection& c, const codec::HttpRequest& req, uint8_t* body, size_t len) override;
 
     const ApiMetrics& metrics() const { return metrics_; }
 
@@ -80,4 +79,4 @@ private:
     bool out_is_json_ = true;
 };
 
-}  // namespace wspush::server
+}  // namespace wspush::api
