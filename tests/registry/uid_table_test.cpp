@@ -211,8 +211,8 @@ TEST(UidTable, ForcedCollisionsStillSeparateKeys) {
     }
 }
 
-// Lookups compare a slot's inline image against the probe's bytes with overlapping loads whose
-// offsets depend on the length (1-3, 4-7, 8-16, 17-19, longer). Under a constant hash every
+// Lookups compare a record's bytes against the probe's with overlapping loads whose offsets
+// depend on the length (1-3, 4-7, 8-16; memcmp longer). Under a constant hash every
 // key is a candidate for every probe, so a byte the compare skipped would surface as a wrong
 // hit: uids of each length 0..40 that differ from a stored one in exactly one byte must miss.
 TEST(UidTable, InlineCompareSeesEveryByteOfEveryLength) {
@@ -322,8 +322,8 @@ TEST(UidTable, MemoryBytesCountsSlotsTagsAndArena) {
     for (size_t i = 0; i < 700; ++i) t.add(uid(i), conn(uint32_t(i)));
     ASSERT_FALSE(t.migrating());
     ASSERT_EQ(t.capacity(), 1024u);
-    const size_t table = t.capacity() * 34 + 16;  // 32-byte slot, tag, displacement; 16 cloned tags
-    const size_t keys = 700 * 16;                 // "user-N" is at most 8 bytes: one 16-byte record
+    const size_t table = t.capacity() * 9 + 16;  // 8-byte slot, tag; 16 cloned tags
+    const size_t keys = 700 * 16;                // "user-N" (6-8 bytes): a 16- or 24-byte record
     EXPECT_GE(t.memory_bytes(), table + keys);
     EXPECT_LT(t.memory_bytes(), table + 64 * 1024 + 4096);  // + one 64 KiB arena chunk, bookkeeping
 }
@@ -343,7 +343,7 @@ TEST(UidTable, PreparedGrowArrayIsUsedOrDroppedByAShrink) {
     const size_t cur_only = t.memory_bytes();
     while (n < grow_at - 10) t.add(uid(n), conn(uint32_t(n))), ++n;  // into the last 32 inserts
     EXPECT_FALSE(t.migrating());
-    EXPECT_GE(t.memory_bytes(), cur_only + 8192 * 34);  // the 8192-slot array is mapped ahead
+    EXPECT_GE(t.memory_bytes(), cur_only + 8192 * 9);  // the 8192-slot array is mapped ahead
 
     // Shrink first: remove down below 0.2 of 4096. The prepared array goes; entries stay.
     size_t lo = 0;
@@ -372,7 +372,7 @@ TEST(UidTable, PreparedGrowArrayIsUsedOrDroppedByAShrink) {
     // advance_resize() went on until the emptied 4096-slot array was unmapped too (it is retired
     // and unmapped in slices): only the 8192-slot array, the arena and bookkeeping remain.
     EXPECT_FALSE(t.migrating());
-    EXPECT_LT(t.memory_bytes(), 8192 * 34 + 16 + 2 * 64 * 1024 + 4096);
+    EXPECT_LT(t.memory_bytes(), 8192 * 9 + 16 + 2 * 64 * 1024 + 4096);
 }
 
 }  // namespace
