@@ -113,8 +113,9 @@ struct UidTable::Impl {
         return XXH3_64bits(uid.data(), uid.size());
     }
     // The slot of t holding uid, or null (the probe loop is uid_lookup::locate).
-    [[gnu::always_inline]] Slot* locate(const Table& t, uint64_t h, std::string_view uid) const {
-        return uid_lookup::locate(a, t, h, uid);
+    [[gnu::always_inline]] Slot* locate(const Table& t, uint64_t h, std::string_view uid,
+                                        size_t* empty_at = nullptr) const {
+        return uid_lookup::locate(a, t, h, uid, empty_at);
     }
 
     // Puts s (whose tag is `tag`) in the first empty slot from its home on.
@@ -122,13 +123,21 @@ struct UidTable::Impl {
         for (size_t pos = s.hash_lo & t.mask;; pos = (pos + kGroupWidth) & t.mask) {
             const uint32_t e = TagGroup(t.tags + pos).empty();
             if (e) {
-                const size_t i = (pos + lowest(e)) & t.mask;
-                t.slots[i] = s;
-                set_tag(t, i, tag);
-                ++t.count;
+                place_at(t, (pos + lowest(e)) & t.mask, s, tag);
                 return;
             }
         }
+    }
+    static void place_at(Table& t, size_t i, const Slot& s, uint8_t tag) {
+        t.slots[i] = s;
+        set_tag(t, i, tag);
+        ++t.count;
+    }
+
+    // Pending resize work, if any (the test is inline: add and remove call this every time).
+    [[gnu::always_inline]] void migrate_some() {
+        if (old.slots || retired) [[unlikely]]
+            migrate(kMigrateBudget);
     }
 
     // Backward-shift deletion (Knuth's Algorithm R): walk the rest of the cluster and pull back
@@ -153,7 +162,7 @@ struct UidTable::Impl {
     // starts at the cursor, backwards: removing a cluster's last entry never breaks another
     // entry's probe path, so the old array stays a valid table at every step (lookups probe it
     // unchanged) and no entry is shifted. O(budget + the cluster's length / 16) per call.
-    void migrate(size_t budget) {
+    [[gnu::noinline]] void migrate(size_t budget) {
         if (retired) unmap_retired_step();
         while (old.slots && budget != 0) {
             if (old.count == 0) {
@@ -358,20 +367,29 @@ UidTable::AddResult UidTable::add(std::string_view uid, ConnId c, std::string_vi
     assert(c.valid());
     if (uid.size() > m.a.max_len) return AddResult::TooLong;
     const uint64_t h = m.hash(uid);
-    m.migrate(kMigrateBudget);  // before the lookup: migration moves slots
-    if (Slot* s = m.find_slot(h, uid)) {
+    m.migrate_some();  // before the lookup: migration moves slots
+    size_t empty_at;   // where uid goes in cur if it is new: the probe's first empty slot
+    Slot* s = m.locate(m.cur, h, uid, &empty_at);
+    if (!s && m.old.slots) s = m.find_slot_in_old(h, uid);
+    if (s) {
         const AddResult r = m.add_to_existing(m.arena.conn(s->rec), c);
         if (stored) *stored = m.arena.view(s->rec);
         return r;
     }
     const size_t after = m.cur.count + m.old.count + 1;
-    if (after > max_load(m.cur.capacity()))
-        m.start_resize(m.cur.capacity() * 2);
-    else if (after + kPrepareAhead > max_load(m.cur.capacity()) && !m.old.slots)
+    bool probed = true;
+    if (after > max_load(m.cur.capacity())) {
+        m.start_resize(m.cur.capacity() * 2);  // a new cur: empty_at is void
+        probed = false;
+    } else if (after + kPrepareAhead > max_load(m.cur.capacity()) && !m.old.slots) {
         m.prepare_grow();
+    }
     const Slot fresh{m.arena.alloc(uid, c), uint32_t(h)};
     m.a.chunks = m.arena.chunk_table();  // the table moves when the arena adds a chunk
-    Impl::place(m.cur, fresh, tag_of(h));
+    if (probed)
+        Impl::place_at(m.cur, empty_at, fresh, tag_of(h));
+    else
+        Impl::place(m.cur, fresh, tag_of(h));
     ++m.conns;
     if (stored) *stored = m.arena.view(fresh.rec);
     return AddResult::NewUid;
@@ -381,7 +399,7 @@ UidTable::RemoveResult UidTable::remove(std::string_view uid, ConnId c) {
     Impl& m = *impl_;
     if (uid.size() > m.a.max_len) return RemoveResult::NotFound;
     const uint64_t h = m.hash(uid);
-    m.migrate(kMigrateBudget);
+    m.migrate_some();
     Slot* s = m.find_slot(h, uid);
     if (!s) return RemoveResult::NotFound;
     ConnId& held = m.arena.conn(s->rec);

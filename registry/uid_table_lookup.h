@@ -125,12 +125,14 @@ inline uint32_t load4(const void* p) {
     return XXH3_len_0to16_64b(reinterpret_cast<const xxh_u8*>(uid.data()), uid.size(), XXH3_kSecret, 0);
 }
 
-// The slot of t holding uid (hash h), or nullptr. Tight loop: one 16-tag compare per group; a
+// The slot of t holding uid (hash h), or nullptr; then, if empty_at is given, *empty_at is the
+// first empty slot from the home on, where linear probing inserts uid (add() probes once, not
+// twice). Tight loop: one 16-tag compare per group; a
 // slot is read only when its 7 tag bits match (1 in 128 for a stranger), and its record only
 // when the slot's 32 hash bits match too. No branch depends on where the first empty tag falls
 // (e == 0 leaves m whole), so a hit's only data-dependent branches are the compares.
 [[gnu::always_inline]] inline Slot* locate(const UidArrays& a, const SlotArray& t, uint64_t h,
-                                           std::string_view uid) {
+                                           std::string_view uid, size_t* empty_at = nullptr) {
     const uint8_t tag = tag_of(h);
     const size_t home = h & t.mask;
     // Fetch the home slot's line alongside the tags, so the two misses overlap instead of the
@@ -147,7 +149,10 @@ inline uint32_t load4(const void* p) {
             Slot* s = &t.slots[(pos + unsigned(__builtin_ctz(m))) & t.mask];
             if (s->hash_lo == uint32_t(h) && record_matches(record(a, s->rec), uid)) return s;
         }
-        if (e) return nullptr;
+        if (e) {
+            if (empty_at) *empty_at = (pos + unsigned(__builtin_ctz(e))) & t.mask;
+            return nullptr;
+        }
         pos = (pos + kGroupWidth) & t.mask;
     }
 }
