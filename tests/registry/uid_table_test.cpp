@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -326,6 +328,45 @@ TEST(UidTable, MemoryBytesCountsSlotsTagsAndArena) {
     const size_t keys = 700 * 16;                // "user-N" (6-8 bytes): a 16- or 24-byte record
     EXPECT_GE(t.memory_bytes(), table + keys);
     EXPECT_LT(t.memory_bytes(), table + 64 * 1024 + 4096);  // + one 64 KiB arena chunk, bookkeeping
+}
+
+// Each uid is stored once: its record (connection, length, bytes; a 16-byte uid takes 32 bytes)
+// and 9 bytes per slot, nothing else per uid.
+TEST(UidTable, EachUidIsStoredOnce) {
+    UidTable t;
+    const size_t n = 5000;
+    for (size_t i = 0; i < n; ++i) {
+        std::string u = "0123456789abcdef";
+        std::snprintf(u.data(), u.size() + 1, "uid-%012zu", i);  // exactly 16 bytes
+        ASSERT_EQ(t.add(u, conn(uint32_t(i))), Add::NewUid);
+    }
+    while (t.advance_resize()) {
+    }
+    const size_t arrays = t.capacity() * 9 + 16;
+    EXPECT_GE(t.memory_bytes(), arrays + n * 32);
+    EXPECT_LT(t.memory_bytes(), arrays + n * 32 + 64 * 1024 + 4096);  // + the last chunk's room, bookkeeping
+}
+
+// A record of up to 32 bytes (uids up to 22 bytes) never straddles a cache line, so a lookup
+// that reaches it reads one line; the stored view points 10 bytes into the record.
+TEST(UidTable, ShortRecordsNeverStraddleACacheLine) {
+    UidTable t;
+    std::mt19937 rng(5);
+    for (uint32_t i = 0; i < 3000; ++i) {
+        const size_t len = rng() % 23;
+        std::string u = std::to_string(i) + "/";
+        u.resize(std::max(len, u.size()), 'x');
+        std::string_view stored;
+        ASSERT_EQ(t.add(u, conn(i), &stored), Add::NewUid);
+        const uintptr_t record = uintptr_t(stored.data()) - 10;
+        const size_t bytes = (10 + u.size() + 7) / 8 * 8;
+        if (bytes <= 32) {
+            ASSERT_LE(record % 64 + bytes, 64u) << u.size();
+        }
+        if (i % 3 == 0) {
+            ASSERT_EQ(t.remove(u, conn(i)), Remove::UidGone);  // reuse freed records too
+        }
+    }
 }
 
 // Within 32 inserts of a grow the next array is mapped ahead (its first pages faulted in one
