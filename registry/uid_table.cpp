@@ -424,17 +424,31 @@ ConnSpan UidTable::find_in_old(uint64_t h, std::string_view uid) const {
 
 ConnSpan UidTable::set_span(ConnId set) const { return impl_->span(set); }
 
+// Three passes over a block, so each pass's cache misses overlap: hash and prefetch the tags
+// and home slot; find the first slot whose tag and 32 hash bits match and prefetch its record;
+// then the lookups proper, which find their lines in cache.
 void UidTable::find_many(const std::string_view* uids, size_t n, ConnSpan* out) const {
     const Impl& m = *impl_;
+    const uid_lookup::SlotArray& t = m.cur;
     constexpr size_t kBlock = 16;  // enough misses in flight to cover DRAM latency
     uint64_t h[kBlock];
     for (size_t base = 0; base < n; base += kBlock) {
         const size_t k = std::min(kBlock, n - base);
         for (size_t i = 0; i < k; ++i) {
             h[i] = m.hash(uids[base + i]);
-            const size_t pos = h[i] & m.cur.mask;
-            __builtin_prefetch(m.cur.tags + pos);
-            __builtin_prefetch(&m.cur.slots[pos]);
+            const size_t pos = h[i] & t.mask;
+            __builtin_prefetch(t.tags + pos);
+            __builtin_prefetch(&t.slots[pos]);
+        }
+        for (size_t i = 0; i < k; ++i) {
+            const size_t pos = h[i] & t.mask;
+            for (uint32_t c = TagGroup(t.tags + pos).match(tag_of(h[i])); c; c &= c - 1) {
+                const Slot& s = t.slots[(pos + lowest(c)) & t.mask];
+                if (s.hash_lo == uint32_t(h[i])) {
+                    __builtin_prefetch(m.arena.at(s.rec) + uid_lookup::kRecLen);
+                    break;
+                }
+            }
         }
         for (size_t i = 0; i < k; ++i) {
             const std::string_view uid = uids[base + i];
