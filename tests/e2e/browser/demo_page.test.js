@@ -9,12 +9,16 @@ const { WspushServer, SLOW } = require('../node/wspush_server');
 
 const LIMIT = { timeout: 30000 * SLOW };
 const WAIT_MS = 5000 * SLOW;
+const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let browser;
 before(async () => {
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 30000 });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30000 });
+  // Which browser and runtime this run used: the group's first output line.
+  console.log(`# browser: Chromium ${browser.version()} (${CHROMIUM}), Node ${process.version}, ` +
+    `playwright-core ${require('playwright-core/package.json').version}`);
 });
 after(async () => { if (browser) await browser.close(); });
 
