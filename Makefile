@@ -1,7 +1,7 @@
 # wspush build. One Makefile, no generator. Layers are folders; each folder is a static library.
 #
 #   make            build everything into build/
-#   make run        install missing Debian packages, build, start build/wspush on :1234
+#   make run        install missing Debian packages, build, start build/wspush on :1234 (PORT=, API=)
 #   make test       build, run unit tests, short fuzz runs and end-to-end tests
 #   make asan       the unit and end-to-end tests under AddressSanitizer + UBSan (build-asan/)
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 60)
@@ -12,7 +12,7 @@ CXX      ?= g++
 OPT      ?= -O2
 SANITIZE ?=
 CXXFLAGS ?=
-CXXFLAGS += -std=c++20 $(OPT) -g -Wall -Wextra -I. -pthread -MMD -MP $(SANITIZE)
+CXXFLAGS += -std=c++20 $(OPT) -g -Wall -Wextra -I. -I$(BUILD)/gen -pthread -MMD -MP $(SANITIZE)
 LDFLAGS  += -pthread $(SANITIZE)
 NPROC        := $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
@@ -51,7 +51,7 @@ PROGRAMS := $(BUILD)/wspush $(if $(wsload_src),$(BUILD)/wsload)
 BENCHES  := $(if $(wildcard bench/bench_codec.cpp),$(BUILD)/bench_codec) \
             $(if $(wildcard bench/bench_registry.cpp),$(BUILD)/bench_registry)
 
-.PHONY: all deps run test unit e2e asan fuzz fuzz-short bench clean
+.PHONY: all deps run test unit e2e asan fuzz fuzz-short bench clean FORCE
 all: $(PROGRAMS) $(UNIT_TESTS) $(BENCHES)
 
 $(BUILD)/obj/%.o: %.cpp
@@ -69,6 +69,15 @@ $(BUILD)/%.a:
 
 ALL_LIBS := $(LIBAPI) $(LIBSERVER) $(LIBENGINE) $(LIBREGISTRY) $(LIBCODEC)
 SYS_LIBS := $(CODEC_LIBS) $(REGISTRY_LIBS) -lsimdjson
+
+# --version names the commit built: $(BUILD)/gen/wspush_version.h is rewritten only when
+# `git describe` changes, so an unchanged tree rebuilds nothing.
+GIT_REV := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+$(BUILD)/gen/wspush_version.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define WSPUSH_GIT_REV "$(GIT_REV)"' | cmp -s - $@ || echo '#define WSPUSH_GIT_REV "$(GIT_REV)"' > $@
+$(BUILD)/obj/server/cli.o: $(BUILD)/gen/wspush_version.h
+FORCE:
 
 $(BUILD)/wspush: $(call obj,server/main.cpp) $(ALL_LIBS)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(SYS_LIBS)
@@ -94,9 +103,13 @@ $(BUILD)/bench_registry: $(call obj,bench/bench_registry.cpp) $(LIBREGISTRY)
 deps:
 	@tools/install-deps.sh
 
+# make run PORT=2234 API=2235 (API: a port on 127.0.0.1, HOST:PORT, or off).
+PORT ?= 1234
+API  ?= 1235
+API_LISTEN = $(if $(filter off,$(API)),off,$(if $(findstring :,$(API)),$(API),127.0.0.1:$(API)))
 run: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) $(BUILD)/wspush
-	$(BUILD)/wspush --port 1234
+	$(BUILD)/wspush --port $(PORT) --api-listen $(API_LISTEN)
 
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t --gtest_brief=1; done

@@ -34,7 +34,11 @@ void PushService::set_api(size_t listener_index, std::unique_ptr<HttpEndpoint> a
 
 void PushService::on_open(engine::Connection&, const codec::Upgrade&) {}
 
-void PushService::on_close(engine::Connection& c) { sessions_.logout(c); }
+void PushService::on_close(engine::Connection& c) {
+    if (sessions_.logged_in(c))
+        LOG_DEBUG("logout uid=\"%s\" fd=%d", engine::log_escape(sessions_.uid_of(c)).c_str(), c.fd);
+    sessions_.logout(c);
+}
 
 void PushService::on_message(engine::Connection& c, Opcode op, uint8_t* data, size_t len) {
     if (!sessions_.logged_in(c)) login(c, op, data, len);
@@ -43,6 +47,7 @@ void PushService::on_message(engine::Connection& c, Opcode op, uint8_t* data, si
 
 void PushService::refuse_login(engine::Connection& c, const std::string& why) {
     ++stats_.login_failures;
+    LOG_DEBUG("login refused fd=%d: %s", c.fd, why.c_str());
     std::string text = "error: " + why;
     server_->send_message(c, Opcode::Text, text.data(), text.size());
     server_->close(c, codec::kClosePolicyViolation, "login refused", CloseReason::Policy);
@@ -56,6 +61,7 @@ void PushService::login(engine::Connection& c, Opcode op, const uint8_t* data, s
     if (uid.size() > cfg_.max_uid_len || !sessions_.login(c, uid))
         return refuse_login(c, "uid longer than " + std::to_string(cfg_.max_uid_len) + " bytes");
     ++stats_.logins;
+    LOG_DEBUG("login uid=\"%s\" fd=%d", engine::log_escape(uid).c_str(), c.fd);
     server_->authenticate(c);
     // The reply is built in one buffer: "login success, your uid is " + uid.
     engine::FrameRef reply(engine::SharedFrame::create(codec::frame_size(kLoginReply.size() + len)));
