@@ -109,7 +109,7 @@ API  ?= 1235
 API_LISTEN = $(if $(filter off,$(API)),off,$(if $(findstring :,$(API)),$(API),127.0.0.1:$(API)))
 run: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) $(BUILD)/wspush
-	$(BUILD)/wspush --port $(PORT) --api-listen $(API_LISTEN)
+	$(BUILD)/wspush --port '$(PORT)' --api-listen '$(API_LISTEN)'
 
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t --gtest_brief=1; done

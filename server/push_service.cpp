@@ -80,6 +80,12 @@ void PushService::route(engine::Connection& c, Opcode op, const uint8_t* data, s
         return;
     }
     size_t tlen = static_cast<size_t>(static_cast<const uint8_t*>(colon) - data);
+    if (tlen == 0) {  // ":hello": no uid can be empty, so it could only be dropped; say why instead
+        ++stats_.bad_format;
+        static constexpr std::string_view kError = "error: no uid before ':' (send <uid>:<message> or all:<message>)";
+        server_->send_message(c, Opcode::Text, kError.data(), kError.size());
+        return;
+    }
     std::string_view target(reinterpret_cast<const char*>(data), tlen);
     Outgoing m{op, data + tlen + 1, len - tlen - 1};
     size_t n;
@@ -101,6 +107,8 @@ void PushService::on_http(engine::Connection& c, const codec::HttpRequest& req, 
         return server_->respond(c, 200, "text/html; charset=utf-8", demo_page_html());
     }
     if (req.path == "/healthz") return server_->respond(c, 200, "application/json", "{\"status\":\"ok\"}\n");
+    // Browsers ask for it on every page; the demo page brings its own icon inline.
+    if (req.path == "/favicon.ico") return server_->respond(c, 204, "", "");
     server_->respond(c, 404, "application/json", "{\"error\":\"not found\"}\n");
 }
 
