@@ -2,6 +2,9 @@
 
 - "Example session": its `$ python3 -m websockets ...` runs, the lines after `> ` are typed,
   Ctrl-D at the end; the terminal must show exactly the other lines.
+- "From Python", "From Node": each snippet runs as a script (Node's as an ES module), with
+  uid 42 logged in twice; the `-> X` comment at its end is exactly what it prints. (PHP is not
+  installed by make run; its snippet is not run.)
 - "HTTP push API": three python3-websockets terminals log in as the block's comment says
   (42, 42, 43), then the block runs in one bash, command by command; each `# -> X` is the
   exact output of the command above it, every command exits 0, and the paragraph after the
@@ -206,6 +209,37 @@ class ApiBlock(ReadmeTestCase):
                             f"{item!r} on no terminal: {[t.lines() for t in terms.values()]}")
         self.assertEqual(terms["43"].lines(), ["Connected to " + s.url + ".", "< login success, your uid is 43",
                                                "< Sale starts now", "< a", "< d", "< Maintenance at 22:00"])
+
+
+class ClientSnippets(ReadmeTestCase):
+    def run_snippet(self, heading, fence, argv, comment):
+        lines, _ = block_after(heading, fence)
+        self.assertTrue(lines[-1].startswith(comment + "-> "), lines[-1])
+        expected = lines[-1][len(comment + "-> "):]
+        s = self.start_server({"--api-listen": "127.0.0.1:0"})
+        deadline = time.monotonic() + PROMPT
+        m = None
+        while not m and time.monotonic() < deadline:
+            m = re.search(rb"listening on \S+:(\d+) \(api", s.log())
+            time.sleep(0.02)
+        self.assertIsNotNone(m, s.log_tail())
+        code = "\n".join(lines).replace("1235", m.group(1).decode())
+        tabs = [self.terminal(s.url) for _ in range(2)]
+        for t in tabs:
+            t.type("42")
+            self.assertTrue(t.wait_for("< login success, your uid is 42"), t.lines())
+        env = {k: v for k, v in os.environ.items() if k != "WSPUSH_API_KEY"}
+        p = subprocess.run(argv, input=code, capture_output=True, text=True, env=env, timeout=30 * SLOW)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout, expected + "\n")
+        for t in tabs:
+            self.assertTrue(t.wait_for("< Your order shipped"), t.lines())
+
+    def test_python_snippet_prints_what_the_readme_shows(self):
+        self.run_snippet("### From Python", "python", [sys.executable, "-"], "# ")
+
+    def test_node_snippet_prints_what_the_readme_shows(self):
+        self.run_snippet("### From Node (18+)", "js", ["node", "--input-type=module", "--no-warnings"], "// ")
 
 
 if __name__ == "__main__":
