@@ -70,16 +70,20 @@ bool is_loopback(const ListenAddress& a) {
     return false;
 }
 
-std::string format_address(const ListenAddress& a) {
+std::string numeric_host(const ListenAddress& a) {
     char buf[INET6_ADDRSTRLEN] = "?";
-    if (a.addr.ss_family == AF_INET) {
-        auto* in = reinterpret_cast<const sockaddr_in*>(&a.addr);
-        inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf);
-        return std::string(buf) + ":" + std::to_string(ntohs(in->sin_port));
-    }
-    auto* in6 = reinterpret_cast<const sockaddr_in6*>(&a.addr);
-    inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof buf);
-    return "[" + std::string(buf) + "]:" + std::to_string(ntohs(in6->sin6_port));
+    if (a.addr.ss_family == AF_INET)
+        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&a.addr)->sin_addr, buf, sizeof buf);
+    else
+        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&a.addr)->sin6_addr, buf, sizeof buf);
+    return buf;
+}
+
+std::string format_address(const ListenAddress& a) {
+    uint16_t port = ntohs(a.addr.ss_family == AF_INET ? reinterpret_cast<const sockaddr_in*>(&a.addr)->sin_port
+                                                       : reinterpret_cast<const sockaddr_in6*>(&a.addr)->sin6_port);
+    std::string host = numeric_host(a);
+    return (a.addr.ss_family == AF_INET ? host : "[" + host + "]") + ":" + std::to_string(port);
 }
 
 void set_port(ListenAddress* a, uint16_t port) {

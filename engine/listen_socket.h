@@ -26,6 +26,9 @@ bool is_loopback(const ListenAddress& a);
 // "127.0.0.1:1234", "[::1]:1234": an address as a client would type it.
 std::string format_address(const ListenAddress& a);
 
+// "127.0.0.1", "::1": the address alone, as resolve_listen_address() takes it back unchanged.
+std::string numeric_host(const ListenAddress& a);
+
 void set_port(ListenAddress* a, uint16_t port);
 
 // The wildcard (0.0.0.0, ::) replaced by the loopback address of its family, so a URL built

@@ -95,8 +95,10 @@ int main(int argc, char** argv) {
 
     // Both ports are bound before either is announced: a second instance on the same ports
     // fails with one error naming the flag to change, not after a "listening" line.
+    // The addresses resolved above, so a name that resolves differently a second time cannot
+    // bind elsewhere than the log says.
     engine::ListenerSpec ws;
-    ws.host = cfg.host;
+    ws.host = engine::numeric_host(ws_addr);
     ws.port = cfg.port;
     uint16_t port = server.listen(ws, &error);
     if (port == 0) {
@@ -107,7 +109,7 @@ int main(int argc, char** argv) {
     uint16_t api_bound = 0;
     if (api_on) {
         engine::ListenerSpec api;
-        api.host = api_host;
+        api.host = engine::numeric_host(api_addr);
         api.port = api_port;
         api.websocket = false;
         api_bound = server.listen(api, &error);
