@@ -134,6 +134,17 @@ test('demo page: Enter in the message field sends it', LIMIT, async (t) => {
   await logLine(page, 'sent with Enter');
 });
 
+test('demo page: a blank uid is refused in the page with a visible message, no connection opened', LIMIT, async (t) => {
+  const s = await server(t);
+  const page = await demoPage(t, s);
+  let sockets = 0;
+  page.on('websocket', () => { sockets += 1; });
+  await page.press('#uid', 'Enter');
+  assert.equal(await page.textContent('#note'), 'Enter a uid to log in as (any name; no ":").');
+  assert.equal(await page.textContent('#state'), 'disconnected');
+  assert.equal(sockets, 0);
+});
+
 test('demo page: an error reply is shown styled as an error, unlike a message', LIMIT, async (t) => {
   const s = await server(t);
   const page = await demoPage(t, s);
