@@ -124,7 +124,7 @@ int parse_command_line(int argc, char** argv, Config& cfg) {
         "to reach everyone. Backends push over the HTTP API (--api-listen)."};
     app.formatter(std::make_shared<PlainLabels>());
     app.get_formatter()->column_width(38);
-    app.set_version_flag("--version", version_line(), "print the version and exit");
+    app.set_version_flag("--version", version_line(), "Print the version (release and commit) and exit");
     const double year = 86400.0 * 365;
     const auto bytes = [](uint64_t lo, uint64_t hi) {
         return number_in(static_cast<double>(lo), static_cast<double>(hi), true, "a number of bytes");
