@@ -145,6 +145,13 @@ $(filter $(BUILD)/fuzz/fuzz_api_% $(BUILD)/fuzz/fuzz_base64,$(FUZZ_TARGETS)): $(
 	@mkdir -p $(dir $@)
 	clang++ $(FUZZ_FLAGS) -o $@ $< $(FUZZ_API_SRC) $(codec_src) -lssl -lcrypto -lsimdjson
 
+# The command line's parsers (host:port, port, flag suggestion): no engine, no DNS.
+FUZZ_CLI_SRC := engine/listen_socket.cpp server/flag_suggestion.cpp
+$(filter $(BUILD)/fuzz/fuzz_cli_args,$(FUZZ_TARGETS)): $(BUILD)/fuzz/%: tests/fuzz/%.cpp $(FUZZ_CLI_SRC) \
+  engine/listen_socket.h server/flag_suggestion.h
+	@mkdir -p $(dir $@)
+	clang++ $(FUZZ_FLAGS) -o $@ $< $(FUZZ_CLI_SRC)
+
 fuzz: $(FUZZ_TARGETS)
 	@tools/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 fuzz-short: $(FUZZ_TARGETS)

@@ -149,6 +149,10 @@ bool split_host_port(const std::string& s, std::string* host, uint16_t* port, st
         return false;
     }
     *host = unbracket(h);
+    if (host->find_first_of("[]") != std::string::npos) {
+        *error = "'" + s + "': brackets go around a whole IPv6 address, as in [::1]:1235";
+        return false;
+    }
     if (host->empty()) {
         *error = "'" + s + "' has no host (127.0.0.1:1235, localhost:1235, [::1]:1235)";
         return false;

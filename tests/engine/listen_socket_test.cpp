@@ -40,6 +40,14 @@ TEST(SplitHostPort, RefusesBareIpv6AsAmbiguous) {
     EXPECT_EQ(error, "'::1:1235' is ambiguous: write an IPv6 address in brackets, as in [::1]:1235");
 }
 
+TEST(SplitHostPort, RefusesStrayBrackets) {
+    std::string host, error;
+    uint16_t port = 0;
+    EXPECT_FALSE(split_host_port("[::0[]:5", &host, &port, &error));  // found by fuzz_cli_args
+    EXPECT_EQ(error, "'[::0[]:5': brackets go around a whole IPv6 address, as in [::1]:1235");
+    EXPECT_FALSE(split_host_port("local]host:5", &host, &port, &error));
+}
+
 TEST(SplitHostPort, PortOutOfRangeNamesTheRange) {
     std::string host, error;
     uint16_t port = 0;
