@@ -1,7 +1,7 @@
 # wspush build. One Makefile, no generator. Layers are folders; each folder is a static library.
 #
 #   make            build everything into build/
-#   make run        install missing Debian packages, build, start build/wspush on :1234
+#   make run        install missing Debian packages, build, start build/wspush on :1234 (PORT=, API=)
 #   make test       build, run unit tests, short fuzz runs and end-to-end tests
 #   make asan       the unit and end-to-end tests under AddressSanitizer + UBSan (build-asan/)
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 60)
@@ -18,7 +18,7 @@ OPT      ?= -O2
 RELEASE  ?= -DNDEBUG
 SANITIZE ?=
 CXXFLAGS ?=
-CXXFLAGS += -std=c++20 $(OPT) $(RELEASE) -g -Wall -Wextra -I. -pthread -MMD -MP $(SANITIZE)
+CXXFLAGS += -std=c++20 $(OPT) $(RELEASE) -g -Wall -Wextra -I. -I$(BUILD)/gen -pthread -MMD -MP $(SANITIZE)
 LDFLAGS  += -pthread $(SANITIZE)
 NPROC        := $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
@@ -57,7 +57,7 @@ PROGRAMS := $(BUILD)/wspush $(if $(wsload_src),$(BUILD)/wsload)
 BENCHES  := $(if $(wildcard bench/bench_codec.cpp),$(BUILD)/bench_codec) \
             $(if $(wildcard bench/bench_registry.cpp),$(BUILD)/bench_registry)
 
-.PHONY: all deps run test unit e2e asan fuzz fuzz-short bench clean
+.PHONY: all deps run test unit e2e asan fuzz fuzz-short bench clean FORCE
 all: $(PROGRAMS) $(UNIT_TESTS) $(BENCHES)
 
 # Objects depend on the flags they were built with: a build/ from before a flag change
@@ -80,6 +80,15 @@ $(BUILD)/%.a:
 
 ALL_LIBS := $(LIBAPI) $(LIBSERVER) $(LIBENGINE) $(LIBREGISTRY) $(LIBCODEC)
 SYS_LIBS := $(CODEC_LIBS) $(REGISTRY_LIBS) -lsimdjson
+
+# --version names the commit built: $(BUILD)/gen/wspush_version.h is rewritten only when
+# `git describe` changes, so an unchanged tree rebuilds nothing.
+GIT_REV := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+$(BUILD)/gen/wspush_version.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define WSPUSH_GIT_REV "$(GIT_REV)"' | cmp -s - $@ || echo '#define WSPUSH_GIT_REV "$(GIT_REV)"' > $@
+$(BUILD)/obj/server/cli.o: $(BUILD)/gen/wspush_version.h
+FORCE:
 
 $(BUILD)/wspush: $(call obj,server/main.cpp) $(ALL_LIBS)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(SYS_LIBS)
@@ -105,9 +114,13 @@ $(BUILD)/bench_registry: $(call obj,bench/bench_registry.cpp) $(LIBREGISTRY)
 deps:
 	@tools/install-deps.sh
 
+# make run PORT=2234 API=2235 (API: a port on 127.0.0.1, HOST:PORT, or off).
+PORT ?= 1234
+API  ?= 1235
+API_LISTEN = $(if $(filter off,$(API)),off,$(if $(findstring :,$(API)),$(API),127.0.0.1:$(API)))
 run: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) $(BUILD)/wspush
-	$(BUILD)/wspush --port 1234
+	$(BUILD)/wspush --port '$(PORT)' --api-listen '$(API_LISTEN)'
 
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t --gtest_brief=1; done
@@ -142,6 +155,13 @@ $(filter $(BUILD)/fuzz/fuzz_api_% $(BUILD)/fuzz/fuzz_base64,$(FUZZ_TARGETS)): $(
   $(FUZZ_API_SRC) $(codec_src) $(wildcard codec/*.h api/api_*.h)
 	@mkdir -p $(dir $@)
 	clang++ $(FUZZ_FLAGS) -o $@ $< $(FUZZ_API_SRC) $(codec_src) -lssl -lcrypto -lsimdjson
+
+# The command line's parsers (host:port, port, flag suggestion): no engine, no DNS.
+FUZZ_CLI_SRC := engine/listen_socket.cpp server/flag_suggestion.cpp
+$(filter $(BUILD)/fuzz/fuzz_cli_args,$(FUZZ_TARGETS)): $(BUILD)/fuzz/%: tests/fuzz/%.cpp $(FUZZ_CLI_SRC) \
+  engine/listen_socket.h server/flag_suggestion.h
+	@mkdir -p $(dir $@)
+	clang++ $(FUZZ_FLAGS) -o $@ $< $(FUZZ_CLI_SRC)
 
 fuzz: $(FUZZ_TARGETS)
 	@tools/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
