@@ -13,8 +13,16 @@ int parse_command_line(int argc, char** argv, Config& cfg) {
     app.add_option("--host", cfg.host, "WebSocket listen address")->capture_default_str();
     app.add_option("--port", cfg.port, "WebSocket port (0: an ephemeral port, logged at start)")->capture_default_str();
     app.add_option("--max-conns", cfg.max_conns,
-                   "open WebSocket connections (beyond: HTTP 503); 0 = what the fd limit allows")
+                   "connections on the WebSocket port, plain HTTP included (beyond: the oldest idle "
+                   "keep-alive HTTP one is closed, else HTTP 503); 0 = what the fd limit allows")
         ->capture_default_str();
+    app.add_option("--max-conns-per-ip", cfg.max_conns_per_ip,
+                   "connections from one address (IPv6: one /64) on the WebSocket port (beyond: HTTP 429); 0 = no "
+                   "limit (behind a reverse proxy)")
+        ->capture_default_str();
+    app.add_option("--allowed-origins", cfg.allowed_origins,
+                   "browser Origins allowed to open a WebSocket, comma list of exact origins and "
+                   "https://*.example.com wildcards (others: HTTP 403); unset: all");
     app.add_option("--max-message", cfg.max_message, "largest client message in bytes (beyond: close 1009)")
         ->capture_default_str()->check(CLI::Range(uint64_t(1), uint64_t(1) << 31));
     app.add_option("--max-backlog", cfg.max_backlog,
@@ -32,6 +40,12 @@ int parse_command_line(int argc, char** argv, Config& cfg) {
     app.add_option("--idle-timeout", cfg.idle_timeout,
                    "seconds of client silence (pings unanswered) before close 1001")
         ->capture_default_str()->check(secs);
+    app.add_option("--http-idle-timeout", cfg.http_idle_timeout,
+                   "seconds a keep-alive HTTP connection may wait for its next request")
+        ->capture_default_str()->check(secs);
+    app.add_option("--http-max-body", cfg.http_max_body,
+                   "largest request body in bytes on the WebSocket port, trailers included (beyond: 413)")
+        ->capture_default_str()->check(CLI::Range(uint64_t(0), uint64_t(1) << 31));
     app.add_option("--shutdown-timeout", cfg.shutdown_timeout,
                    "seconds to flush close frames after SIGTERM/SIGINT before exiting")
         ->capture_default_str()->check(secs);
@@ -46,6 +60,8 @@ int parse_command_line(int argc, char** argv, Config& cfg) {
         ->check(CLI::ExistingFile);
     app.add_option("--api-max-body", cfg.api_max_body, "largest API request body in bytes (beyond: 413)")
         ->capture_default_str()->check(CLI::Range(uint64_t(1), uint64_t(1) << 31));
+    app.add_option("--api-max-conns", cfg.api_max_conns, "connections to the push API port (beyond: HTTP 503)")
+        ->capture_default_str()->check(CLI::Range(1, 1 << 20));
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
