@@ -25,7 +25,9 @@ bool is_authority_char(char c) {
 }
 
 // "scheme://authority" with nothing after the authority. False when it is not that shape.
-bool split_origin(std::string_view origin, std::string_view* scheme, std::string_view* authority) {
+// wildcard: a list entry, whose authority may start with "*.".
+bool split_origin(std::string_view origin, std::string_view* scheme, std::string_view* authority,
+                  bool wildcard = false) {
     size_t sep = origin.find("://");
     if (sep == 0 || sep == std::string_view::npos) return false;
     *scheme = origin.substr(0, sep);
@@ -33,7 +35,9 @@ bool split_origin(std::string_view origin, std::string_view* scheme, std::string
     if (authority->empty()) return false;
     for (char c : *scheme)
         if (!is_scheme_char(c)) return false;
-    for (char c : *authority)
+    std::string_view checked = *authority;
+    if (wildcard && checked.substr(0, 2) == "*.") checked.remove_prefix(2);
+    for (char c : checked)
         if (!is_authority_char(c)) return false;
     return true;
 }
@@ -60,22 +64,18 @@ bool OriginAllowlist::parse(std::string_view list, std::string* error) {
             continue;
         }
         std::string_view scheme, authority;
-        if (!split_origin(item, &scheme, &authority)) {
+        if (!split_origin(item, &scheme, &authority, true)) {
             *error = "'" + std::string(item) + "' is not an origin: scheme://host[:port], e.g. https://app.example.com";
             return false;
         }
         Entry e{lower(scheme), lower(authority), false};
         if (authority.substr(0, 2) == "*.") {
-            if (authority.size() < 3 || authority[2] == '.' || authority[2] == ':') {
+            if (authority.size() < 3 || authority[2] == '.' || authority[2] == ':' || authority[2] == '[') {
                 *error = "'" + std::string(item) + "': a wildcard needs a domain after '*.'";
                 return false;
             }
             e.host.erase(0, 1);  // ".example.com[:port]"
             e.wildcard = true;
-        }
-        if (e.host.find('*') != std::string::npos) {
-            *error = "'" + std::string(item) + "': '*' is allowed only as the first label, as in https://*.example.com";
-            return false;
         }
         entries.push_back(std::move(e));
     }
