@@ -138,7 +138,7 @@ void HttpApi::handle(engine::Connection& c, const codec::HttpRequest& req, uint8
     // admit() let it through already; vetted again (one hash) so handle() stands on its own.
     int status = vet(req, extra, sizeof extra);
     if (status != 0) {
-        // (unreachable through the engine, which calls admit() first)
+        // refused: the engine asks admit() first, so only a caller that did not gets here
     } else if (match_.route == ApiRoute::Healthz && match_.method_allowed) {
         status = codec::kHttpOk;  // open without a key: load balancers and orchestrators probe it
         out_ = "{\"status\":\"ok\"}\n";

@@ -10,7 +10,8 @@
 //   4      timer_since (loop ms)
 //   4+8+2  user_index, user_ptr, user_len: the handler's (the engine never reads them)
 //   4      peer_index: the peer address's entry in the per-IP counts (in what was padding)
-//   48     HTTP input before the upgrade | frame parser after it (a union: one or the other)
+//   48     HTTP input (a pointer to the pending request, if any) before the upgrade | frame
+//          parser after it (a union: one or the other)
 //   24     write queue
 //  120     total (+8 of SlotMap slot header), guarded by static_assert in server.cpp
 #pragma once
