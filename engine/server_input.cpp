@@ -61,8 +61,10 @@ void Server::on_readable(Connection& c, bool hangup) {
 // The peer will send nothing more (FIN). A WebSocket peer gone without a close frame is 1006:
 // freed now. Otherwise the answers already queued (an HTTP response, our close frame) are
 // still written, since a half-closed peer can read them, and the connection ends right after
-// instead of lingering for a FIN it already sent.
+// instead of lingering for a FIN it already sent. A request cut short by the FIN can never
+// finish: it gets its 400 the same way.
 void Server::on_peer_eof(Connection& c) {
+    if (c.phase == Phase::Http && c.http) respond_error(c, codec::kHttpBadRequest, "request cut short by end of stream");
     if (c.phase == Phase::Open || c.phase == Phase::Draining || c.out.empty()) return reap(c);
     if (c.phase == Phase::Http) close(c, 0, {}, CloseReason::HttpDone);  // an unfinished request can never finish
     flush(c);  // Closing: write what is queued; all out means FIN and Draining

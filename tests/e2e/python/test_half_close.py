@@ -99,6 +99,21 @@ class HalfClosedClients(WspushTestCase):
         self.assertTrue(data.startswith(b"HTTP/1.1 200 OK"), data[:80])
         self.assertIn(b'{"status":"ok"}', data)
 
+    async def test_a_request_cut_short_by_fin_gets_400(self):
+        loop = asyncio.get_running_loop()
+
+        def go():
+            with socket.create_connection(("127.0.0.1", self.server.port), timeout=5 * SLOW) as sock:
+                sock.send(KINDS["http_partial_head"][1])
+                sock.shutdown(socket.SHUT_WR)
+                data = b""
+                while chunk := sock.recv(65536):
+                    data += chunk
+                return data
+        data = await loop.run_in_executor(None, go)
+        self.assertTrue(data.startswith(b"HTTP/1.1 400 "), data[:80])
+        self.assertIn(b"request cut short by end of stream", data)
+
     async def test_a_ping_then_fin_still_gets_its_pong(self):
         loop = asyncio.get_running_loop()
 
