@@ -37,11 +37,11 @@ trap cleanup EXIT
 trap 'echo "bench: interrupted" >&2; cleanup; exit 130' INT TERM
 
 # --- microbenchmarks (short min time; each prints its ratio table against its baseline) ------
-# bench_registry's ratios are between cache-missing loops that a neighbour on this shared host
-# can slow by 10-20% for a second: each benchmark runs 5 times, interleaved at random with the
-# others, and the table uses the medians.
+# Ratios between loops that a neighbour on this shared host can slow by 10-20% for a second:
+# each benchmark runs 5 times, interleaved at random with the others, and the tables use the
+# medians.
 declare -A MICRO_ARGS=(
-    [bench_codec]="--benchmark_min_time=0.05"
+    [bench_codec]="--benchmark_min_time=0.05 --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true"
     [bench_registry]="--benchmark_min_time=0.1 --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true"
 )
 for b in bench_codec bench_registry; do
