@@ -117,10 +117,13 @@ def request_bytes(method, path, body=None, key=True, extra=""):
 class ApiTestCase(unittest.IsolatedAsyncioTestCase):
     server_args = ()
 
-    async def asyncSetUp(self):
+    def setUp(self):
         # The API calls below are blocking http.client on purpose (simple, exact); asyncio's
         # debug mode (on under IsolatedAsyncioTestCase) would report each slow one as noise.
-        asyncio.get_running_loop().set_debug(False)
+        # Off in setUp, before the loop runs (and times) the first step of asyncSetUp.
+        asyncio.get_event_loop().set_debug(False)
+
+    async def asyncSetUp(self):
         self.server = Server(*self.server_args).start()
         self.addCleanup(self.server.stop)  # LIFO: clients close before the server stops
         self.http = http.client.HTTPConnection("127.0.0.1", self.server.api_port, timeout=PROMPT)
