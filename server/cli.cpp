@@ -26,8 +26,8 @@ int parse_command_line(int argc, char** argv, Config& cfg) {
     app.add_option("--max-message", cfg.max_message, "largest client message in bytes (beyond: close 1009)")
         ->capture_default_str()->check(CLI::Range(uint64_t(1), uint64_t(1) << 31));
     app.add_option("--max-backlog", cfg.max_backlog,
-                   "bytes queued to one client before it is closed as a slow consumer (1008)")
-        ->capture_default_str()->check(CLI::Range(uint64_t(1024), uint64_t(1) << 40));
+                   "bytes one client may owe beyond what its socket took before it is closed as a slow consumer (1008)")
+        ->capture_default_str()->check(CLI::Range(uint64_t(1024), uint64_t(1) << 31));  // WriteQueue counts in 32 bits
     app.add_option("--max-uid-len", cfg.max_uid_len, "longest uid in bytes")->capture_default_str()
         ->check(CLI::Range(1, 65535));
     auto secs = CLI::Range(0.001, 86400.0 * 365);
