@@ -258,13 +258,13 @@ SharedFrame* Server::encode(codec::Opcode op, const void* data, size_t len) {
 
 bool Server::send(Connection& c, SharedFrame* f) {
     if (c.phase != Phase::Open || c.has(kFlagCloseRequested)) return false;
-    if (c.out.bytes() + f->size() > cfg_.max_backlog) {
+    if (uint64_t(c.out.bytes()) + f->size() > cfg_.max_backlog) {
         // Over the limit only by what this loop pass queued before any write was tried: a
         // burst to a reader that keeps up looks like that. Offer the kernel what is queued
         // now (one writev, only on this slow path) and judge by what it could not take.
         if (!c.has(kFlagWantWrite)) flush(c);
         if (c.has(kFlagReaped)) return false;
-        if (c.out.bytes() + f->size() > cfg_.max_backlog) {
+        if (uint64_t(c.out.bytes()) + f->size() > cfg_.max_backlog) {
             close(c, codec::kClosePolicyViolation, "slow consumer", CloseReason::SlowConsumer);
             return false;
         }

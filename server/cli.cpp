@@ -150,8 +150,10 @@ int parse_command_line(int argc, char** argv, Config& cfg) {
         ->type_name("ORIGINS");
     app.add_option("--max-message", cfg.max_message, "largest client message (beyond: close 1009)")
         ->type_name("BYTES")->capture_default_str()->check(bytes(1, uint64_t(1) << 31));
-    app.add_option("--max-backlog", cfg.max_backlog, "bytes queued to one client before it is closed as a slow consumer (1008)")
-        ->type_name("BYTES")->capture_default_str()->check(bytes(1024, uint64_t(1) << 40));
+    // At most 2 GiB: a write queue counts its bytes in 32 bits.
+    app.add_option("--max-backlog", cfg.max_backlog,
+                   "bytes one client may owe beyond what its socket took before it is closed as a slow consumer (1008)")
+        ->type_name("BYTES")->capture_default_str()->check(bytes(1024, uint64_t(1) << 31));
     app.add_option("--max-uid-len", cfg.max_uid_len, "longest uid")
         ->type_name("BYTES")->capture_default_str()->check(bytes(1, 65535));
     app.add_option("--handshake-timeout", cfg.handshake_timeout, "to complete the HTTP upgrade (then 408)")

@@ -7,11 +7,12 @@ is first offered to the socket, and only what the kernel could not take counts.
 """
 import asyncio
 import os
+import subprocess
 import unittest
 
 from e2ecase import WspushTestCase
 from rawws import OP_CLOSE, OP_TEXT, parse_frames
-from wspush_server import SLOW
+from wspush_server import BINARY, SLOW
 
 POLICY_VIOLATION = 1008
 MESSAGE = 1_000_000  # payload bytes; "all:" + MESSAGE stays under --max-message (1 MiB)
@@ -103,6 +104,15 @@ class BurstToReaders(WspushTestCase):
         closes = [f for f in parse_frames(data) if f.opcode == OP_CLOSE]
         if closes:
             self.assertEqual(closes[0].close_code(), POLICY_VIOLATION)
+
+
+class BacklogFlag(unittest.TestCase):
+    def test_a_backlog_limit_the_queue_cannot_count_is_refused_at_start(self):
+        # A write queue counts its bytes in 32 bits: a larger limit would never be reached.
+        out = subprocess.run([BINARY, "--port", "0", "--api-listen", "off", "--max-backlog", str(8 << 30)],
+                             capture_output=True, timeout=10 * SLOW)
+        self.assertEqual(out.returncode, 2)
+        self.assertIn(b"--max-backlog", out.stderr + out.stdout)
 
 
 if __name__ == "__main__":
