@@ -21,6 +21,7 @@ FUZZ_SHORT   ?= 11
 
 codec_src    := $(wildcard codec/*.cpp)
 registry_src := $(wildcard registry/*.cpp)
+auth_src     := $(wildcard auth/*.cpp)
 engine_src   := $(wildcard engine/*.cpp)
 server_src   := $(filter-out server/main.cpp,$(wildcard server/*.cpp))
 api_src      := $(wildcard api/*.cpp)
@@ -30,20 +31,24 @@ obj = $(patsubst %.cpp,$(BUILD)/obj/%.o,$(1))
 
 LIBCODEC    := $(BUILD)/libcodec.a
 LIBREGISTRY := $(BUILD)/libregistry.a
+LIBAUTH     := $(BUILD)/libauth.a
 LIBENGINE   := $(BUILD)/libengine.a
 LIBSERVER   := $(BUILD)/libserver.a
 LIBAPI      := $(BUILD)/libapi.a
 
 CODEC_LIBS    := -lssl -lcrypto
 REGISTRY_LIBS := -lxxhash
+AUTH_LIBS     := -lsimdjson -lssl -lcrypto
 
 test_codec_src    := $(wildcard tests/codec/*.cpp)
 test_registry_src := $(wildcard tests/registry/*.cpp)
 test_engine_src   := $(wildcard tests/engine/*.cpp)
 test_server_src   := $(wildcard tests/server/*.cpp)
+test_auth_src     := $(wildcard tests/auth/*.cpp)
 
 UNIT_TESTS := $(if $(test_codec_src),$(BUILD)/test_codec) \
               $(if $(test_registry_src),$(BUILD)/test_registry) \
+              $(if $(test_auth_src),$(BUILD)/test_auth) \
               $(if $(test_engine_src),$(BUILD)/test_engine) \
               $(if $(test_server_src),$(BUILD)/test_server)
 
@@ -60,6 +65,7 @@ $(BUILD)/obj/%.o: %.cpp
 
 $(LIBCODEC): $(call obj,$(codec_src))
 $(LIBREGISTRY): $(call obj,$(registry_src))
+$(LIBAUTH): $(call obj,$(auth_src))
 $(LIBENGINE): $(call obj,$(engine_src))
 $(LIBSERVER): $(call obj,$(server_src))
 $(LIBAPI): $(call obj,$(api_src))
@@ -67,7 +73,7 @@ $(BUILD)/%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-ALL_LIBS := $(LIBAPI) $(LIBSERVER) $(LIBENGINE) $(LIBREGISTRY) $(LIBCODEC)
+ALL_LIBS := $(LIBAPI) $(LIBSERVER) $(LIBAUTH) $(LIBENGINE) $(LIBREGISTRY) $(LIBCODEC)
 SYS_LIBS := $(CODEC_LIBS) $(REGISTRY_LIBS) -lsimdjson
 
 $(BUILD)/wspush: $(call obj,server/main.cpp) $(ALL_LIBS)
@@ -80,6 +86,8 @@ $(BUILD)/test_codec: $(call obj,$(test_codec_src)) $(LIBCODEC)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(CODEC_LIBS) -lgtest -lgtest_main
 $(BUILD)/test_registry: $(call obj,$(test_registry_src)) $(LIBREGISTRY)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(REGISTRY_LIBS) -lgtest -lgtest_main
+$(BUILD)/test_auth: $(call obj,$(test_auth_src)) $(LIBAUTH)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(AUTH_LIBS) -lgtest -lgtest_main
 $(BUILD)/test_engine: $(call obj,$(test_engine_src)) $(LIBENGINE) $(LIBREGISTRY) $(LIBCODEC)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(SYS_LIBS) -lgtest -lgtest_main
 $(BUILD)/test_server: $(call obj,$(test_server_src)) $(ALL_LIBS)
@@ -131,6 +139,11 @@ $(filter $(BUILD)/fuzz/fuzz_api_% $(BUILD)/fuzz/fuzz_base64,$(FUZZ_TARGETS)): $(
   $(FUZZ_API_SRC) $(codec_src) $(wildcard codec/*.h api/api_*.h)
 	@mkdir -p $(dir $@)
 	clang++ $(FUZZ_FLAGS) -o $@ $< $(FUZZ_API_SRC) $(codec_src) -lssl -lcrypto -lsimdjson
+
+# The token verifier: auth/ is pure (bytes, a key, the time), linked with simdjson and OpenSSL.
+$(filter $(BUILD)/fuzz/fuzz_token,$(FUZZ_TARGETS)): $(BUILD)/fuzz/%: tests/fuzz/%.cpp $(auth_src) $(wildcard auth/*.h)
+	@mkdir -p $(dir $@)
+	clang++ $(FUZZ_FLAGS) -o $@ $< $(auth_src) $(AUTH_LIBS)
 
 fuzz: $(FUZZ_TARGETS)
 	@tools/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
