@@ -54,7 +54,8 @@ UNIT_TESTS := $(if $(test_codec_src),$(BUILD)/test_codec) \
 
 PROGRAMS := $(BUILD)/wspush $(if $(wsload_src),$(BUILD)/wsload)
 BENCHES  := $(if $(wildcard bench/bench_codec.cpp),$(BUILD)/bench_codec) \
-            $(if $(wildcard bench/bench_registry.cpp),$(BUILD)/bench_registry)
+            $(if $(wildcard bench/bench_registry.cpp),$(BUILD)/bench_registry) \
+            $(if $(wildcard bench/bench_auth.cpp),$(BUILD)/bench_auth)
 
 .PHONY: all deps run test unit e2e asan fuzz fuzz-short bench clean
 all: $(PROGRAMS) $(UNIT_TESTS) $(BENCHES)
@@ -98,6 +99,10 @@ $(BUILD)/bench_codec: $(call obj,bench/bench_codec.cpp) $(LIBCODEC)
 $(BUILD)/bench_registry: $(call obj,bench/bench_registry.cpp) $(LIBREGISTRY)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(REGISTRY_LIBS) -lbenchmark \
 	  -labsl_hash -labsl_city -labsl_low_level_hash -labsl_raw_hash_set -labsl_hashtablez_sampler
+
+# libjwt is linked here only, as the baseline our token verifier was chosen against.
+$(BUILD)/bench_auth: $(call obj,bench/bench_auth.cpp) $(LIBAUTH)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(AUTH_LIBS) -ljwt -lbenchmark
 
 deps:
 	@tools/install-deps.sh

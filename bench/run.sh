@@ -37,8 +37,9 @@ trap 'echo "bench: interrupted" >&2; cleanup; exit 130' INT TERM
 declare -A MICRO_ARGS=(
     [bench_codec]="--benchmark_min_time=0.05"
     [bench_registry]="--benchmark_min_time=0.1 --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true"
+    [bench_auth]="--benchmark_min_time=0.1 --benchmark_repetitions=3 --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true"
 )
-for b in bench_codec bench_registry; do
+for b in bench_codec bench_registry bench_auth; do
     if [ -x "$BUILD/$b" ]; then
         echo "== $b"
         # shellcheck disable=SC2086
