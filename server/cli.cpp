@@ -46,12 +46,41 @@ int parse_command_line(int argc, char** argv, Config& cfg) {
         ->check(CLI::ExistingFile);
     app.add_option("--api-max-body", cfg.api_max_body, "largest API request body in bytes (beyond: 413)")
         ->capture_default_str()->check(CLI::Range(uint64_t(1), uint64_t(1) << 31));
+    app.add_option("--auth", cfg.auth, "client login: none (first message is the uid) or jwt (a signed token)")
+        ->capture_default_str()->check(CLI::IsMember({"none", "jwt"}));
+    app.add_option("--jwt-secret-file", cfg.jwt_secret_file, "HS256: the shared secret (at least 32 bytes)")
+        ->check(CLI::ExistingFile);
+    app.add_option("--jwt-public-key", cfg.jwt_public_key_file,
+                   "RS256 or ES256: PEM public key (its type picks the algorithm)")
+        ->check(CLI::ExistingFile);
+    app.add_option("--jwt-audience", cfg.jwt_audience, "\"aud\" every token must name");
+    app.add_option("--jwt-issuer", cfg.jwt_issuer, "\"iss\" every token must carry");
+    app.add_option("--client-send", cfg.client_send,
+                   "what clients may send: all, uid (no 'all:') or none (receive-only)")
+        ->capture_default_str()->check(CLI::IsMember({"all", "uid", "none"}));
+    app.add_flag("--mark-sender", cfg.mark_sender, "deliver client messages as '<sender uid>:<message>'");
+    app.add_option("--client-rate", cfg.client_rate,
+                   "messages/s one connection may send (beyond: close 1008 'rate limit'); 0 = no limit")
+        ->capture_default_str()->check(CLI::Range(0.0, 1e6));
+    app.add_option("--client-burst", cfg.client_burst, "messages a connection may send at once above --client-rate")
+        ->capture_default_str()->check(CLI::Range(1u, 1000000u));
+    CLI::App* token = app.add_subcommand("token", "print an HS256 token for a uid and exit");
+    token->add_option("--uid", cfg.token.uid, "the token's subject (uid)")->required();
+    token->add_option("--ttl", cfg.token.ttl, "seconds until it expires")->capture_default_str()
+        ->check(CLI::Range(1.0, 86400.0 * 3650));
+    token->add_option("--jwt-secret-file", cfg.jwt_secret_file, "HS256 shared secret")->required()
+        ->check(CLI::ExistingFile);
+    token->add_option("--send", cfg.token.send, "narrow what it may send: all, uid or none")
+        ->check(CLI::IsMember({"all", "uid", "none"}));
+    token->add_option("--jwt-audience", cfg.jwt_audience, "\"aud\" claim");
+    token->add_option("--jwt-issuer", cfg.jwt_issuer, "\"iss\" claim");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         int code = app.exit(e);
         return code == 0 ? 0 : 2;
     }
+    cfg.token.wanted = token->parsed();
     if (cfg.idle_timeout <= cfg.ping_interval) {
         fprintf(stderr, "--idle-timeout (%g s) must be longer than --ping-interval (%g s)\n", cfg.idle_timeout,
                 cfg.ping_interval);
