@@ -2,7 +2,9 @@
 
 namespace wspush::server {
 
-// Element ids (uid, login, to, message, send, log) are used by tests/e2e's browser test.
+// Element ids (uid, token, login, to, message, send, log) are used by tests/e2e's browser test.
+// Under --auth jwt the service serves it with <body data-auth="jwt">: the page then asks for a
+// token (sent as ?token=, the one way a browser can send it with the handshake) instead of a uid.
 std::string_view demo_page_html() {
     return R"HTML(<!doctype html>
 <html lang="en">
@@ -23,13 +25,16 @@ std::string_view demo_page_html() {
          white-space: pre-wrap; overflow-y: auto; max-height: 24rem; }
   #log div.out { color: #666; }
   #log div.sys { color: #a60; }
+  .jwt-only, body[data-auth="jwt"] .uid-only { display: none; }
+  body[data-auth="jwt"] .jwt-only { display: inline; }
 </style>
 </head>
 <body>
 <h1>wspush demo</h1>
 <p class="hint">Log in with any uid. Send to another uid (open this page in a second tab), or to <code>all</code>.</p>
 <fieldset>
-  <label>uid <input id="uid" autocomplete="off" placeholder="alice"></label>
+  <label class="uid-only">uid <input id="uid" autocomplete="off" placeholder="alice"></label>
+  <label class="jwt-only">token <input id="token" autocomplete="off" placeholder="eyJhbGciOi... (from your backend, or wspush token)"></label>
   <button id="login">Log in</button>
   <span id="state">disconnected</span>
 </fieldset>
@@ -51,20 +56,28 @@ std::string_view demo_page_html() {
     $('log').scrollTop = $('log').scrollHeight;
   }
   function state(s) { $('state').textContent = s; }
+  const jwt = document.body.dataset.auth === 'jwt';
   $('login').onclick = function () {
     const uid = $('uid').value;
     if (ws) ws.close(1000);
     const proto = location.protocol === 'https:' ? 'wss://' : 'ws://';
-    ws = new WebSocket(proto + location.host + '/');
+    const query = jwt ? '?token=' + encodeURIComponent($('token').value.trim()) : '';
+    ws = new WebSocket(proto + location.host + '/' + query);
     ws.binaryType = 'arraybuffer';
     state('connecting');
-    ws.onopen = function () { ws.send(uid); state('logging in'); };
+    ws.onopen = function () { if (!jwt) ws.send(uid); state('logging in'); };
     ws.onmessage = function (ev) {
       const text = typeof ev.data === 'string' ? ev.data : '[binary ' + ev.data.byteLength + ' bytes]';
-      if (text.startsWith('login success')) { state('logged in as ' + uid); $('send').disabled = false; line(text, 'sys'); return; }
+      if (text.startsWith('login success')) {
+        state('logged in as ' + text.slice('login success, your uid is '.length));
+        $('send').disabled = false;
+        line(text, 'sys');
+        return;
+      }
       line(text);
     };
     ws.onclose = function (ev) {
+      if (jwt && ev.code === 1006 && $('send').disabled) line('refused: check the token (expired or not signed with the server key)', 'sys');
       state('disconnected');
       $('send').disabled = true;
       line('closed: ' + ev.code + (ev.reason ? ' ' + ev.reason : ''), 'sys');

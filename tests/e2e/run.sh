@@ -24,7 +24,7 @@ if [ ! -x "$WSPUSH_BUILD/wspush" ]; then
   exit 1
 fi
 
-if [ ! -d "$E2E/node_modules/ws" ] || [ ! -d "$E2E/node_modules/playwright-core" ]; then
+if [ ! -d "$E2E/node_modules/ws" ] || [ ! -d "$E2E/node_modules/playwright-core" ] || [ ! -d "$E2E/node_modules/jsonwebtoken" ]; then
   echo "== installing pinned npm packages into tests/e2e/node_modules"
   (cd "$E2E" && npm ci --no-audit --no-fund) || echo "npm ci failed: the Node and browser groups will fail"
 fi
