@@ -80,8 +80,8 @@ SYS_LIBS := $(CODEC_LIBS) $(REGISTRY_LIBS) -lsimdjson
 $(BUILD)/wspush: $(call obj,server/main.cpp) $(ALL_LIBS)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(SYS_LIBS)
 
-$(BUILD)/wsload: $(call obj,$(wsload_src)) $(LIBCODEC)
-	$(CXX) $(LDFLAGS) -o $@ $^ $(CODEC_LIBS)
+$(BUILD)/wsload: $(call obj,$(wsload_src)) $(LIBAUTH) $(LIBCODEC)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(AUTH_LIBS) $(CODEC_LIBS)
 
 $(BUILD)/test_codec: $(call obj,$(test_codec_src)) $(LIBCODEC)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(CODEC_LIBS) -lgtest -lgtest_main
