@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(g++ make clang libclang-rt-14-dev libssl-dev libxxhash-dev libgtest-dev libbenchmark-dev
       libcli11-dev nlohmann-json3-dev libsimdjson-dev libabsl-dev libjwt-dev python3 python3-websockets
-      python3-jwt
+      python3-jwt python3-cryptography
       nodejs gnuplot-nox wrk chromium)
 missing=()
 for p in "${pkgs[@]}"; do
