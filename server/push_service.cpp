@@ -59,6 +59,7 @@ PushService::PushService(const Config& cfg)
           if (engine::Connection* c = server_->get(id)) sessions_.state(*c).wheel_index = index;
       }),
       client_send_(parse_scope(cfg.client_send)) {
+    sessions_.keep_state(cfg.auth == "jwt" || client_send_ != auth::SendScope::All || cfg.client_rate > 0);
     if (cfg.client_rate > 0) {
         rate_interval_us_ = std::max<uint64_t>(1, static_cast<uint64_t>(1e6 / cfg.client_rate));
         rate_tolerance_us_ = rate_interval_us_ * (std::max<uint32_t>(cfg.client_burst, 1) - 1);
@@ -116,7 +117,7 @@ void PushService::on_open(engine::Connection& c, const codec::Upgrade&) {
 }
 
 void PushService::on_close(engine::Connection& c) {
-    if (sessions_.logged_in(c)) {
+    if (sessions_.logged_in(c) && sessions_.keeps_state()) {
         ClientState& st = sessions_.state(c);
         if (st.wheel_index != ExpiryWheel::kNone) expiry_.remove(st.exp_s, st.wheel_index);
     }
@@ -165,12 +166,14 @@ void PushService::start_session(engine::Connection& c, std::string_view uid, con
         return refuse_login(c, "uid longer than " + std::to_string(cfg_.max_uid_len) + " bytes");
     ++stats_.logins;
     server_->authenticate(c);
-    ClientState& st = sessions_.state(c);
-    st.send = client_send_;
-    if (claims) {
-        if (claims->has_send) st.send = std::min(st.send, claims->send);  // narrows, never widens
-        st.exp_s = static_cast<uint32_t>(std::clamp<int64_t>(claims->exp, 1, UINT32_MAX));
-        st.wheel_index = expiry_.add(c.id, st.exp_s);
+    if (sessions_.keeps_state()) {
+        ClientState& st = sessions_.state(c);
+        st.send = client_send_;
+        if (claims) {
+            if (claims->has_send) st.send = std::min(st.send, claims->send);  // narrows, never widens
+            st.exp_s = static_cast<uint32_t>(std::clamp<int64_t>(claims->exp, 1, UINT32_MAX));
+            st.wheel_index = expiry_.add(c.id, st.exp_s);
+        }
     }
     // The reply is built in one buffer: "login success, your uid is " + uid.
     const size_t len = uid.size();
@@ -201,14 +204,18 @@ bool PushService::over_rate(ClientState& st) {
 }
 
 void PushService::route(engine::Connection& c, Opcode op, const uint8_t* data, size_t len) {
-    ClientState& st = sessions_.state(c);
-    if (rate_interval_us_ && over_rate(st)) {
-        // Closed, not dropped: a client past its rate is broken or hostile, and a silent drop
-        // would leave an honest one sending into the void (README "Security").
-        ++stats_.rate_limited;
-        return server_->close(c, codec::kClosePolicyViolation, "rate limit", CloseReason::Policy);
+    auth::SendScope may_send = auth::SendScope::All;
+    if (sessions_.keeps_state()) {
+        ClientState& st = sessions_.state(c);
+        if (rate_interval_us_ && over_rate(st)) {
+            // Closed, not dropped: a client past its rate is broken or hostile, and a silent
+            // drop would leave an honest one sending into the void (README "Security").
+            ++stats_.rate_limited;
+            return server_->close(c, codec::kClosePolicyViolation, "rate limit", CloseReason::Policy);
+        }
+        may_send = st.send;
     }
-    if (st.send == auth::SendScope::None) return refuse_send(c, "error: this connection may not send messages");
+    if (may_send == auth::SendScope::None) return refuse_send(c, "error: this connection may not send messages");
     const void* colon = memchr(data, ':', len);
     if (!colon) {
         ++stats_.bad_format;
@@ -222,7 +229,7 @@ void PushService::route(engine::Connection& c, Opcode op, const uint8_t* data, s
     if (cfg_.mark_sender) m.sender = Sessions::uid_of(c);
     size_t n;
     if (target == kBroadcastTarget) {
-        if (st.send != auth::SendScope::All) return refuse_send(c, "error: this connection may not send to all");
+        if (may_send != auth::SendScope::All) return refuse_send(c, "error: this connection may not send to all");
         ++stats_.to_all;
         n = router_->to_all(m);
     } else {

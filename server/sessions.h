@@ -18,7 +18,9 @@ namespace wspush::server {
 
 // What the service keeps per logged-in connection beside its uid: 24 bytes in a vector
 // parallel to the online list (same index, swap-removed together), so only logged-in
-// connections pay and the engine's Connection keeps its 120 bytes.
+// connections pay and the engine's Connection keeps its 120 bytes. Kept only when a setting
+// needs it (--auth jwt, --client-send other than all, --client-rate): the seed's defaults pay
+// nothing.
 struct ClientState {
     uint64_t rate_tat_us = 0;          // --client-rate: the GCRA "theoretical arrival time" (service us)
     uint32_t exp_s = 0;                // the token's exp (Unix s); 0: no token, never expires
@@ -41,7 +43,10 @@ public:
     void logout(engine::Connection& c);
 
     const std::vector<engine::Connection*>& online() const { return online_; }
-    // The state of a logged-in connection.
+    // Keep a ClientState per logged-in connection (set before the first login).
+    void keep_state(bool on) { keep_state_ = on; }
+    bool keeps_state() const { return keep_state_; }
+    // The state of a logged-in connection (only when keeps_state()).
     ClientState& state(const engine::Connection& c) { return state_[c.user_index]; }
     registry::UidTable& uids() { return uids_; }
     const registry::UidTable& uids() const { return uids_; }
@@ -51,7 +56,8 @@ private:
     registry::UidTable uids_;
     registry::GroupTable groups_;
     std::vector<engine::Connection*> online_;  // stable pointers (SlotMap chunks)
-    std::vector<ClientState> state_;           // parallel to online_
+    std::vector<ClientState> state_;           // parallel to online_ when keep_state_
+    bool keep_state_ = false;
 };
 
 }  // namespace wspush::server
