@@ -124,57 +124,8 @@ done
 
 node bench/compare.js "$OUT" || failed=1
 
-# --- login cost by --auth mode ---------------------------------------------------------------
-# The connect scenario against wspush with --auth none (the baseline), HS256 tokens as the
-# first message and in the URL, and ES256 tokens in the URL (tokens minted by wsload before
-# its clock starts). Modes interleaved, REPS rounds, the median logins/s of each.
-AUTH_N=$CONNECT_N; REPS=3
-[ "$QUICK" = 1 ] && REPS=1
-openssl rand -hex 32 >"$OUT/jwt-secret"
-openssl ecparam -name prime256v1 -genkey -noout -out "$OUT/jwt-ec.key" 2>/dev/null
-openssl pkey -in "$OUT/jwt-ec.key" -pubout -out "$OUT/jwt-ec.pub"
-AUTH_MODES=(
-    "none||"
-    "hs256_message|--auth jwt --jwt-secret-file $OUT/jwt-secret|--token-secret-file $OUT/jwt-secret"
-    "hs256_url|--auth jwt --jwt-secret-file $OUT/jwt-secret|--token-secret-file $OUT/jwt-secret --token-in-url"
-    "es256_url|--auth jwt --jwt-public-key $OUT/jwt-ec.pub|--token-key-file $OUT/jwt-ec.key --token-in-url"
-)
-echo "== logins/s by --auth mode: connect -n $AUTH_N --src-ips 8, $REPS interleaved rounds, medians"
-for rep in $(seq "$REPS"); do
-    for entry in "${AUTH_MODES[@]}"; do
-        IFS='|' read -r mode server_args load_args <<<"$entry"
-        # shellcheck disable=SC2086
-        start_server wspush "$OUT/auth_${mode}_$rep.server.log" $server_args
-        # shellcheck disable=SC2086
-        "$BUILD/wsload" connect -n "$AUTH_N" --src-ips 8 $load_args --port "$server_port" \
-            --server-pid "$server_pid" --timeout 60 -q >"$OUT/auth_${mode}_$rep.json" 2>"$OUT/auth_${mode}_$rep.log" &
-        wsload_pid=$!
-        rc=0
-        wait "$wsload_pid" || rc=$?
-        wsload_pid=""
-        cleanup
-        if [ "$rc" != 0 ]; then
-            echo "bench: auth $mode round $rep FAILED (wsload exit $rc)" >&2
-            sed 's/^/   /' "$OUT/auth_${mode}_$rep.log" >&2
-            failed=1
-        fi
-    done
-done
-node -e '
-const fs = require("fs"), dir = process.argv[1], reps = +process.argv[2];
-const modes = ["none", "hs256_message", "hs256_url", "es256_url"], out = {};
-const med = (a) => { a = a.slice().sort((x, y) => x - y); return a[Math.floor(a.length / 2)]; };
-for (const m of modes) {
-  const v = [];
-  for (let r = 1; r <= reps; r++) {
-    try { const j = JSON.parse(fs.readFileSync(`${dir}/auth_${m}_${r}.json`, "utf8")); v.push(j.connect.logins_per_second); } catch (e) {}
-  }
-  if (v.length) out[m] = med(v);
-}
-console.log("   mode            logins/s   vs --auth none");
-for (const m of modes) if (out[m]) console.log(`   ${m.padEnd(15)} ${String(Math.round(out[m])).padStart(8)}   ${(out[m] / out.none).toFixed(2)}x`);
-fs.writeFileSync(`${dir}/auth_logins.json`, JSON.stringify(out, null, 1));
-' "$OUT" "$REPS" || failed=1
+WSPUSH_BUILD="$BUILD" CONNECTIONS=$CONNECT_N REPS=$([ "$QUICK" = 1 ] && echo 1 || echo 3) \
+    bench/auth_bench.sh || failed=1  # logins/s by --auth mode
 WSPUSH_BUILD="$BUILD" DURATION="${API_BENCH_SECONDS:-5}" bench/api_bench.sh || failed=1  # HTTP push API pushes/s
 if command -v gnuplot >/dev/null; then
     gnuplot -e "dir='$OUT'" bench/report.gnuplot && echo "picture: $OUT/report.png"

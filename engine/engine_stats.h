@@ -31,7 +31,6 @@ struct EngineStats {
     uint64_t handshakes = 0;          // 101 sent
     uint64_t handshake_rejected = 0;  // 400/405/426/431 to an upgrade attempt
     uint64_t over_max_conns = 0;      // 503: --max-conns reached
-    uint64_t upgrade_refused = 0;     // the handler refused a valid upgrade (401 bad token, ...)
     uint64_t http_requests = 0;       // plain HTTP requests answered (page, health, API)
     uint64_t messages_in = 0;         // WebSocket data messages received
     uint64_t bytes_in = 0;            // socket bytes read

@@ -272,8 +272,7 @@ bool Server::upgrade(Connection& c, const codec::Upgrade& up) {
         return false;
     }
     const char* reason = "refused";
-    if (int status = handler_.on_upgrade(c, up, &reason)) {
-        ++stats_.upgrade_refused;
+    if (int status = handler_.on_upgrade(c, up, &reason)) {  // the handler counts its refusals
         // RFC 9110 15.5.2: a 401 names the scheme that would have worked.
         respond_error(c, status, reason, status == 401 ? "WWW-Authenticate: Bearer\r\n" : "");
         return false;
