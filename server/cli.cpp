@@ -62,7 +62,7 @@ int parse_command_line(int argc, char** argv, Config& cfg) {
     app.add_option("--client-rate", cfg.client_rate,
                    "messages/s one connection may send (beyond: close 1008 'rate limit'); 0 = no limit")
         ->capture_default_str()->check(CLI::Range(0.0, 1e6));
-    app.add_option("--client-burst", cfg.client_burst, "messages a connection may send at once above --client-rate")
+    app.add_option("--client-burst", cfg.client_burst, "messages one connection may send in a burst before --client-rate applies")
         ->capture_default_str()->check(CLI::Range(1u, 1000000u));
     CLI::App* token = app.add_subcommand("token", "print an HS256 token for a uid and exit");
     token->add_option("--uid", cfg.token.uid, "the token's subject (uid)")->required();
