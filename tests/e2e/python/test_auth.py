@@ -316,3 +316,12 @@ class TokenCommand(unittest.TestCase):
         r = subprocess.run([BINARY, "token", "--uid", "a:b", "--jwt-secret-file", keys.SECRET_FILE],
                            capture_output=True, timeout=10 * SLOW, text=True)
         self.assertEqual(r.returncode, 2)
+
+
+class AuthNoneIgnoresUrlTokens(WspushTestCase):
+    async def test_seed_login_is_unchanged_and_a_token_parameter_means_nothing(self):
+        ws = await websockets.connect(f"{self.server.url}?token=whatever", ping_interval=None,
+                                      open_timeout=self.PROMPT)
+        self.addAsyncCleanup(self._close_quietly, ws)
+        await ws.send("alice")
+        self.assertEqual(await self.recv(ws), "login success, your uid is alice")

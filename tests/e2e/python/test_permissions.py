@@ -183,3 +183,25 @@ class RateLimit(MetricsMixin, WspushTestCase):
             await flood.send(f"nobody:{i}")
         await self.assertClosedWith(flood, POLICY_VIOLATION)
         await self.assertStillOpen(calm, "calm")
+
+
+class StatsLineCounters(WspushTestCase):
+    server_options = {"--client-send": "uid", "--client-rate": 20, "--client-burst": 5, "--stats-interval": 0.2}
+
+    async def test_refused_sends_and_rate_limit_closes_are_in_the_stats_line(self):
+        alice = await self.login("alice")
+        await alice.send("all:x")
+        self.assertEqual(await self.recv(alice), NO_ALL)
+        flood = await self.login("flood")
+        for i in range(30):
+            await flood.send(f"nobody:{i}")
+        await self.assertClosedWith(flood, POLICY_VIOLATION)
+        deadline = time.monotonic() + self.PROMPT
+        while time.monotonic() < deadline:
+            lines = [l for l in self.server.log().decode().splitlines() if " stats conns=" in l]
+            if lines and "rate_limited=1" in lines[-1]:
+                break
+            await asyncio.sleep(0.1)
+        self.assertIn("refused_sends=1", lines[-1])
+        self.assertIn("rate_limited=1", lines[-1])
+        self.assertIn("auth_failures=0", lines[-1])
