@@ -96,6 +96,18 @@ void render_traffic(PushService& s, std::string& out) {
     sample(out, "wspush_refused_total", "reason=\"fd_limit\"", e.accept_refused_fd);
     one(out, "wspush_http_idle_evicted_total", "counter",
         "Idle keep-alive HTTP connections closed to make room under --max-conns.", e.http_idle_evicted);
+    family(out, "wspush_auth_failures_total", "counter", "Tokens refused (--auth jwt), by reason.");
+    for (size_t r = 1; r < static_cast<size_t>(auth::TokenError::kCount); ++r) {
+        char reason[64];
+        snprintf(reason, sizeof reason, "reason=\"%s\"", auth::token_error_name(static_cast<auth::TokenError>(r)));
+        sample(out, "wspush_auth_failures_total", reason, st.auth_failures[r]);
+    }
+    one(out, "wspush_refused_sends_total", "counter", "Client messages refused by --client-send or a token's send claim.",
+        st.refused_sends);
+    one(out, "wspush_rate_limited_total", "counter", "Connections closed 1008 for exceeding --client-rate.",
+        st.rate_limited);
+    one(out, "wspush_token_expired_total", "counter", "Connections closed 1008 when their token expired.",
+        st.token_expired);
     family(out, "wspush_closes_total", "counter", "Connections closed, by reason.");
     char labels[64];
     for (int r = 0; r < static_cast<int>(engine::CloseReason::kCount); ++r) {

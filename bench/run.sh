@@ -43,8 +43,9 @@ trap 'echo "bench: interrupted" >&2; cleanup; exit 130' INT TERM
 declare -A MICRO_ARGS=(
     [bench_codec]="--benchmark_min_time=0.05 --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true"
     [bench_registry]="--benchmark_min_time=0.1 --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true"
+    [bench_auth]="--benchmark_min_time=0.1 --benchmark_repetitions=3 --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true"
 )
-for b in bench_codec bench_registry; do
+for b in bench_codec bench_registry bench_auth; do
     if [ -x "$BUILD/$b" ]; then
         echo "== $b (full output: $OUT/$b.log)"
         # shellcheck disable=SC2086
@@ -85,13 +86,15 @@ SCENARIOS=(
     "p2p_max|p2p -n $P2P_N --window 128 --duration $SECS"
 )
 
-# Starts a server on an ephemeral port; sets server_pid and server_port.
+# Starts a server on an ephemeral port; sets server_pid and server_port. Arguments after the
+# log go to wspush (the auth scenarios).
 start_server() {
     local kind=$1 log=$2
+    shift 2
     if [ "$kind" = wspush ]; then
         # --max-conns-per-ip 0: every client here comes from this one host (the peer has no
         # such limit either).
-        "$BUILD/wspush" --host 127.0.0.1 --port 0 --api-listen off --log-level info --max-conns-per-ip 0 \
+        "$BUILD/wspush" --host 127.0.0.1 --port 0 --api-listen off --log-level info --max-conns-per-ip 0 "$@" \
             2>"$log" &
     else
         node bench/peer/server.js 0 2>"$log" &
@@ -99,7 +102,8 @@ start_server() {
     server_pid=$!
     server_port=""
     for _ in $(seq 100); do
-        server_port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\) (websocket).*/\1/p' "$log" | head -1)
+        # The log may not exist yet: the background shell creates it (pipefail would end the run).
+        server_port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\) (websocket).*/\1/p' "$log" 2>/dev/null | head -1 || true)
         [ -n "$server_port" ] && return 0
         kill -0 "$server_pid" 2>/dev/null || break
         sleep 0.05
@@ -152,6 +156,8 @@ done
 
 WSPUSH_BUILD="$BUILD" DURATION="${API_BENCH_SECONDS:-$([ "$QUICK" = 1 ] && echo 2 || echo 5)}" bench/api_bench.sh || failed=1  # HTTP push API pushes/s
 BENCH_QUICK=$QUICK node bench/compare.js "$OUT" || failed=1
+WSPUSH_BUILD="$BUILD" CONNECTIONS=$CONNECT_N REPS=$([ "$QUICK" = 1 ] && echo 1 || echo 3) \
+    bench/auth_bench.sh || failed=1  # logins/s by --auth mode
 if command -v gnuplot >/dev/null; then
     gnuplot -e "dir='$OUT'" bench/report.gnuplot && echo "picture: $OUT/report.png"
 else

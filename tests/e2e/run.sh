@@ -107,7 +107,7 @@ run_script() {
 
 started=$(date +%s)
 run_python
-run_node node 60 "$E2E/node/protocol.test.js"
+run_node node 60 "$E2E/node/protocol.test.js" "$E2E/node/auth_examples.test.js"
 run_node browser 150 "$E2E/browser/demo_page.test.js"
 run_node connections 150 "$E2E/node/many_connections.test.js"
 for script in "$E2E"/test_*.sh; do

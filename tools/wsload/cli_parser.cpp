@@ -67,6 +67,13 @@ int parse_command_line(int argc, char** argv, LoadOptions& o) {
     app.add_option("--max-broadcasts", o.max_broadcasts,
                    "broadcast with --duration: stop after this many (24 B of shared memory each)")
         ->capture_default_str()->check(CLI::Range(uint64_t(1), uint64_t(1) << 26));
+    app.add_option("--token-secret-file", o.token_secret_file,
+                   "log in with HS256 tokens (sub u<index>) signed with this secret (server --auth jwt)")
+        ->check(CLI::ExistingFile);
+    app.add_option("--token-key-file", o.token_key_file,
+                   "log in with RS256/ES256 tokens signed with this PEM private key")
+        ->check(CLI::ExistingFile)->excludes("--token-secret-file");
+    app.add_flag("--token-in-url", o.token_in_url, "send the token as ?token= in the handshake, not as a message");
     bool quiet = false;
     app.add_flag("-q,--quiet", quiet, "no progress line");
     try {

@@ -36,7 +36,7 @@ class WspushServer:
         merged.update(options or {})
         self.argv = [BINARY]
         for name, value in merged.items():
-            self.argv += [name, str(value)]
+            self.argv += [name] if value is None else [name, str(value)]  # None: a bare flag
         self.extra_env = extra_env or {}
         self.proc = None
         self.port = None
