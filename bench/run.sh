@@ -13,7 +13,7 @@
 # only their ratio tables are printed. Any lost, duplicated or reordered message, or a failed
 # scenario, makes the script exit 1.
 #
-#   BENCH_QUICK=1     smaller counts (about three minutes)
+#   BENCH_QUICK=1     smaller end-to-end counts (the end-to-end part takes about 3 minutes)
 #   BENCH_REPEATS=N   runs per scenario and server (default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
