@@ -249,6 +249,10 @@ void PushService::route(engine::Connection& c, Opcode op, const uint8_t* data, s
     stats_.routed(stats_.client, m.payload_size(), n);
 }
 
+bool PushService::on_http_head(engine::Connection& c, const codec::HttpRequest& req) {
+    return c.listener == api_listener_ && api_ ? api_->admit(c, req) : true;
+}
+
 void PushService::on_http(engine::Connection& c, const codec::HttpRequest& req, uint8_t* body, size_t len) {
     if (c.listener == api_listener_ && api_) return api_->handle(c, req, body, len);
     if (req.path == "/" || req.path == "/index.html") {
@@ -299,12 +303,13 @@ uint32_t PushService::next_tick_in_ms() {
 
 std::string PushService::stats_line() const {
     const engine::EngineStats& e = server_->stats();
-    char buf[1024];
+    char buf[2048];  // every counter at 20 digits still fits
     int n = snprintf(buf, sizeof buf,
                      "stats conns=%zu ws=%zu online=%zu uids=%zu logins=%llu login_failures=%llu "
                      "msgs_in=%llu to_uid=%llu to_all=%llu deliveries=%llu dropped_offline=%llu "
                      "bad_format=%llu auth_failures=%llu refused_sends=%llu rate_limited=%llu token_expired=%llu "
-                     "bytes_in=%llu bytes_out=%llu writevs=%llu refused_fd=%llu over_max_conns=%llu",
+                     "bytes_in=%llu bytes_out=%llu writevs=%llu refused_fd=%llu over_max_conns=%llu "
+                     "over_max_conns_per_ip=%llu origin_refused=%llu http_idle_evicted=%llu bad_requests=%llu",
                      server_->connections(), server_->open_websockets(), sessions_.online().size(),
                      sessions_.uids().uid_count(),
                      (unsigned long long)stats_.logins, (unsigned long long)stats_.login_failures,
@@ -315,7 +320,9 @@ std::string PushService::stats_line() const {
                      (unsigned long long)stats_.rate_limited, (unsigned long long)stats_.token_expired,
                      (unsigned long long)e.bytes_in, (unsigned long long)e.bytes_out,
                      (unsigned long long)e.writev_calls, (unsigned long long)e.accept_refused_fd,
-                     (unsigned long long)e.over_max_conns);
+                     (unsigned long long)e.over_max_conns, (unsigned long long)e.over_max_conns_per_ip,
+                     (unsigned long long)e.origin_refused, (unsigned long long)e.http_idle_evicted,
+                     (unsigned long long)e.bad_requests);
     std::string line(buf, static_cast<size_t>(n));
     struct mallinfo2 mi = mallinfo2();  // O(arena bins): fine once per stats interval
     line += " heap_in_use=" + std::to_string(mi.uordblks) + " heap_free=" + std::to_string(mi.fordblks);
