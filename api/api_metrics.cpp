@@ -88,14 +88,6 @@ void render_traffic(PushService& s, std::string& out) {
     family(out, "wspush_drops_total", "counter", "Messages not delivered, by reason.");
     sample(out, "wspush_drops_total", "reason=\"offline\"", st.dropped_offline);
     sample(out, "wspush_drops_total", "reason=\"bad_format\"", st.bad_format);
-    family(out, "wspush_refused_total", "counter", "Connections and requests refused by a limit or check, by reason.");
-    sample(out, "wspush_refused_total", "reason=\"max_conns\"", e.over_max_conns);
-    sample(out, "wspush_refused_total", "reason=\"max_conns_per_ip\"", e.over_max_conns_per_ip);
-    sample(out, "wspush_refused_total", "reason=\"origin\"", e.origin_refused);
-    sample(out, "wspush_refused_total", "reason=\"bad_request\"", e.bad_requests);
-    sample(out, "wspush_refused_total", "reason=\"fd_limit\"", e.accept_refused_fd);
-    one(out, "wspush_http_idle_evicted_total", "counter",
-        "Idle keep-alive HTTP connections closed to make room under --max-conns.", e.http_idle_evicted);
     family(out, "wspush_auth_failures_total", "counter", "Tokens refused (--auth jwt), by reason.");
     for (size_t r = 1; r < static_cast<size_t>(auth::TokenError::kCount); ++r) {
         char reason[64];
@@ -108,6 +100,14 @@ void render_traffic(PushService& s, std::string& out) {
         st.rate_limited);
     one(out, "wspush_token_expired_total", "counter", "Connections closed 1008 when their token expired.",
         st.token_expired);
+    family(out, "wspush_refused_total", "counter", "Connections and requests refused by a limit or check, by reason.");
+    sample(out, "wspush_refused_total", "reason=\"max_conns\"", e.over_max_conns);
+    sample(out, "wspush_refused_total", "reason=\"max_conns_per_ip\"", e.over_max_conns_per_ip);
+    sample(out, "wspush_refused_total", "reason=\"origin\"", e.origin_refused);
+    sample(out, "wspush_refused_total", "reason=\"bad_request\"", e.bad_requests);
+    sample(out, "wspush_refused_total", "reason=\"fd_limit\"", e.accept_refused_fd);
+    one(out, "wspush_http_idle_evicted_total", "counter",
+        "Idle keep-alive HTTP connections closed to make room under --max-conns.", e.http_idle_evicted);
     family(out, "wspush_closes_total", "counter", "Connections closed, by reason.");
     char labels[64];
     for (int r = 0; r < static_cast<int>(engine::CloseReason::kCount); ++r) {

@@ -47,7 +47,7 @@ for rep in $(seq "$REPS"); do
         IFS='|' read -r mode server_args load_args <<<"$entry"
         log=$OUT/auth_${mode}_$rep.server.log
         # shellcheck disable=SC2086 # word lists on purpose
-        "$BUILD/wspush" --host 127.0.0.1 --port 0 --api-listen off $server_args 2>"$log" &
+        "$BUILD/wspush" --host 127.0.0.1 --port 0 --api-listen off --max-conns-per-ip 0 $server_args 2>"$log" &
         server_pid=$!
         port=""
         for _ in $(seq 100); do

@@ -303,7 +303,7 @@ uint32_t PushService::next_tick_in_ms() {
 
 std::string PushService::stats_line() const {
     const engine::EngineStats& e = server_->stats();
-    char buf[1024];
+    char buf[2048];  // every counter at 20 digits still fits
     int n = snprintf(buf, sizeof buf,
                      "stats conns=%zu ws=%zu online=%zu uids=%zu logins=%llu login_failures=%llu "
                      "msgs_in=%llu to_uid=%llu to_all=%llu deliveries=%llu dropped_offline=%llu "
