@@ -22,6 +22,7 @@ FUZZ_SHORT   ?= 11
 codec_src    := $(wildcard codec/*.cpp)
 registry_src := $(wildcard registry/*.cpp)
 engine_src   := $(wildcard engine/*.cpp)
+cluster_src  := $(wildcard cluster/*.cpp)
 server_src   := $(filter-out server/main.cpp,$(wildcard server/*.cpp))
 api_src      := $(wildcard api/*.cpp)
 wsload_src   := $(wildcard tools/wsload/*.cpp)
@@ -31,6 +32,7 @@ obj = $(patsubst %.cpp,$(BUILD)/obj/%.o,$(1))
 LIBCODEC    := $(BUILD)/libcodec.a
 LIBREGISTRY := $(BUILD)/libregistry.a
 LIBENGINE   := $(BUILD)/libengine.a
+LIBCLUSTER  := $(BUILD)/libcluster.a
 LIBSERVER   := $(BUILD)/libserver.a
 LIBAPI      := $(BUILD)/libapi.a
 
@@ -61,14 +63,15 @@ $(BUILD)/obj/%.o: %.cpp
 $(LIBCODEC): $(call obj,$(codec_src))
 $(LIBREGISTRY): $(call obj,$(registry_src))
 $(LIBENGINE): $(call obj,$(engine_src))
+$(LIBCLUSTER): $(call obj,$(cluster_src))
 $(LIBSERVER): $(call obj,$(server_src))
 $(LIBAPI): $(call obj,$(api_src))
 $(BUILD)/%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-ALL_LIBS := $(LIBAPI) $(LIBSERVER) $(LIBENGINE) $(LIBREGISTRY) $(LIBCODEC)
-SYS_LIBS := $(CODEC_LIBS) $(REGISTRY_LIBS) -lsimdjson
+ALL_LIBS := $(LIBAPI) $(LIBSERVER) $(LIBCLUSTER) $(LIBENGINE) $(LIBREGISTRY) $(LIBCODEC)
+SYS_LIBS := $(CODEC_LIBS) $(REGISTRY_LIBS) -lsimdjson -lhiredis
 
 $(BUILD)/wspush: $(call obj,server/main.cpp) $(ALL_LIBS)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(SYS_LIBS)

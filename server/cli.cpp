@@ -46,6 +46,19 @@ int parse_command_line(int argc, char** argv, Config& cfg) {
         ->check(CLI::ExistingFile);
     app.add_option("--api-max-body", cfg.api_max_body, "largest API request body in bytes (beyond: 413)")
         ->capture_default_str()->check(CLI::Range(uint64_t(1), uint64_t(1) << 31));
+    app.add_option("--redis", cfg.redis,
+                   "cluster over Redis: redis://[user:password@]host:port[/db] or unix:///path; "
+                   "comma-separated URLs are shards (off when not given)");
+    app.add_option("--node-id", cfg.node_id, "this node's name in the cluster (default <host>-<pid>-<random>)");
+    app.add_option("--redis-prefix", cfg.redis_prefix, "prefix of the cluster's Redis channel names")
+        ->capture_default_str();
+    app.add_flag("--reuse-port", cfg.reuse_port, "SO_REUSEPORT: several nodes on one host share the WebSocket port");
+    app.add_option("--cluster-node-timeout", cfg.cluster_node_timeout,
+                   "seconds without a node's heartbeat before its uids are offline")
+        ->capture_default_str()->check(CLI::Range(2.0, 14.0));
+    app.add_option("--redis-max-pending", cfg.redis_max_pending,
+                   "bytes queued toward Redis before cross-node sends are refused (503)")
+        ->capture_default_str()->check(CLI::Range(uint64_t(65536), uint64_t(1) << 34));
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -55,6 +68,20 @@ int parse_command_line(int argc, char** argv, Config& cfg) {
     if (cfg.idle_timeout <= cfg.ping_interval) {
         fprintf(stderr, "--idle-timeout (%g s) must be longer than --ping-interval (%g s)\n", cfg.idle_timeout,
                 cfg.ping_interval);
+        return 2;
+    }
+    for (char ch : cfg.node_id) {
+        if (!isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_' && ch != '.') {
+            fprintf(stderr, "--node-id '%s': use letters, digits, '-', '_' and '.' only\n", cfg.node_id.c_str());
+            return 2;
+        }
+    }
+    if (cfg.node_id.size() > 64) {
+        fprintf(stderr, "--node-id: at most 64 characters\n");
+        return 2;
+    }
+    if (cfg.redis_prefix.size() > 64) {
+        fprintf(stderr, "--redis-prefix: at most 64 characters\n");
         return 2;
     }
     return -1;

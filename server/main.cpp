@@ -2,11 +2,15 @@
 // listeners, run the loop until SIGTERM/SIGINT has finished a graceful shutdown.
 #include <signal.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <random>
 #include <fstream>
 #include <memory>
 #include <sstream>
 
+#include "cluster/redis_url.h"
 #include "engine/fd_limit.h"
 #include "engine/listen_socket.h"
 #include "engine/log.h"
@@ -30,6 +34,18 @@ std::string read_key_file(const std::string& path) {
     std::string key = ss.str();
     while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' ')) key.pop_back();
     return key;
+}
+
+// <hostname>-<pid>-<4 random hex digits>: unique per start, readable in logs and /v1/stats.
+std::string default_node_id() {
+    char host[256] = "node";
+    gethostname(host, sizeof host - 1);
+    std::string id;
+    for (const char* p = host; *p && id.size() < 40; ++p)
+        id += (isalnum(static_cast<unsigned char>(*p)) || *p == '-' || *p == '.') ? *p : '_';
+    char tail[32];
+    snprintf(tail, sizeof tail, "-%d-%04x", static_cast<int>(getpid()), static_cast<unsigned>(std::random_device{}() & 0xffff));
+    return id + tail;
 }
 
 }  // namespace
@@ -72,6 +88,22 @@ int main(int argc, char** argv) {
         }
     }
 
+    std::vector<cluster::RedisEndpoint> shards;
+    if (!cfg.redis.empty()) {
+        std::string err;
+        if (!cluster::parse_redis_urls(cfg.redis, &shards, &err)) {
+            LOG_ERROR("%s", err.c_str());
+            return 2;
+        }
+        for (auto& ep : shards) {
+            if (!cluster::resolve_endpoint(ep, &err)) {  // once, here: hiredis 0.14 would block on it
+                LOG_ERROR("--redis: %s", err.c_str());
+                return 2;
+            }
+        }
+        if (cfg.node_id.empty()) cfg.node_id = default_node_id();
+    }
+
     engine::ServerConfig sc;
     sc.max_conns = cfg.max_conns;
     sc.max_message = cfg.max_message;
@@ -91,6 +123,7 @@ int main(int argc, char** argv) {
     engine::ListenerSpec ws;
     ws.host = cfg.host;
     ws.port = cfg.port;
+    ws.reuse_port = cfg.reuse_port;
     uint16_t port = server.listen(ws, &error);
     if (port == 0) {
         LOG_ERROR("%s", error.c_str());
@@ -115,6 +148,13 @@ int main(int argc, char** argv) {
              cfg.max_conns, ceiling, (unsigned long long)cfg.max_message, (unsigned long long)cfg.max_backlog,
              cfg.max_uid_len, cfg.handshake_timeout, cfg.login_timeout, cfg.ping_interval, cfg.idle_timeout,
              cfg.shutdown_timeout);
+    if (!shards.empty()) {
+        std::string list;
+        for (const auto& ep : shards) list += (list.empty() ? "" : ", ") + ep.display;
+        service.enable_cluster(std::move(shards), cfg.node_id);
+        LOG_INFO("cluster: node %s over %s (Redis unreachable: serving locally, cross-node sends answered "
+                 "'cluster unavailable' until it is back)", cfg.node_id.c_str(), list.c_str());
+    }
     server.handle_signals();
     int rc = server.run();
     LOG_INFO("%s", service.stats_line().c_str());

@@ -27,6 +27,11 @@ void PushService::attach(engine::Server& server) {
     router_ = std::make_unique<LocalRouter>(server, sessions_);
 }
 
+void PushService::enable_cluster(std::vector<cluster::RedisEndpoint> shards, std::string node_id) {
+    cluster_ = std::make_unique<ClusterRouter>(*server_, sessions_, stats_, cfg_, std::move(shards), std::move(node_id));
+    server_->wake_within(0);  // connect at the first loop iteration, not a second later
+}
+
 void PushService::set_api(size_t listener_index, std::unique_ptr<HttpEndpoint> api) {
     api_listener_ = listener_index;
     api_ = std::move(api);
@@ -34,7 +39,12 @@ void PushService::set_api(size_t listener_index, std::unique_ptr<HttpEndpoint> a
 
 void PushService::on_open(engine::Connection&, const codec::Upgrade&) {}
 
-void PushService::on_close(engine::Connection& c) { sessions_.logout(c); }
+void PushService::on_close(engine::Connection& c) {
+    if (!cluster_ || !sessions_.logged_in(c)) return sessions_.logout(c);
+    std::string uid(Sessions::uid_of(c));  // the view dies with the logout
+    sessions_.logout(c);
+    cluster_->local_presence_changed(uid);
+}
 
 void PushService::on_message(engine::Connection& c, Opcode op, uint8_t* data, size_t len) {
     if (!sessions_.logged_in(c)) login(c, op, data, len);
@@ -57,6 +67,7 @@ void PushService::login(engine::Connection& c, Opcode op, const uint8_t* data, s
         return refuse_login(c, "uid longer than " + std::to_string(cfg_.max_uid_len) + " bytes");
     ++stats_.logins;
     server_->authenticate(c);
+    if (cluster_) cluster_->local_presence_changed(uid);
     // The reply is built in one buffer: "login success, your uid is " + uid.
     engine::FrameRef reply(engine::SharedFrame::create(codec::frame_size(kLoginReply.size() + len)));
     size_t h = codec::encode_header(reply->data(), Opcode::Text, kLoginReply.size() + len);
@@ -77,14 +88,25 @@ void PushService::route(engine::Connection& c, Opcode op, const uint8_t* data, s
     std::string_view target(reinterpret_cast<const char*>(data), tlen);
     Outgoing m{op, data + tlen + 1, len - tlen - 1};
     size_t n;
-    if (target == kBroadcastTarget) {
-        ++stats_.to_all;
-        n = router_->to_all(m);
-    } else {
-        ++stats_.to_uid;
-        n = router_->to_uid(target, m);
-    }
+    const bool all = target == kBroadcastTarget;
+    if (all) ++stats_.to_all;
+    else ++stats_.to_uid;
+    if (cluster_) return route_cluster(c, target, m, all);
+    n = all ? router_->to_all(m) : router_->to_uid(target, m);
     stats_.routed(stats_.client, m.len, n);
+}
+
+// The sender hears when the cluster could not take its message (never a silent loss).
+void PushService::route_cluster(engine::Connection& c, std::string_view target, const Outgoing& m, bool all) {
+    size_t n = all ? cluster_->to_all(m) : cluster_->to_uid(target, m);
+    const RouteStatus& st = cluster_->status();
+    stats_.routed(stats_.client, m.len, n, st.remote);
+    if (!st.unavailable) return;
+    ++stats_.cluster_refused;
+    std::string text = all ? "error: cluster unavailable: delivered on this node only (" + std::to_string(n) + ")"
+                           : "error: cluster unavailable: message to " + std::string(target) +
+                                 " not delivered beyond this node (" + std::to_string(n) + " here)";
+    server_->send_message(c, Opcode::Text, text.data(), text.size());
 }
 
 void PushService::on_http(engine::Connection& c, const codec::HttpRequest& req, uint8_t* body, size_t len) {
@@ -104,6 +126,7 @@ bool PushService::on_tick(uint32_t now_ms) {
     // Finish it in bounded steps (256 slots or one slice, about a microsecond each), one per
     // loop iteration, with the loop polling while any is left. Nothing pending: a few loads.
     bool busy = sessions_.uids().advance_resize();
+    if (cluster_) cluster_->tick(now_ms);
     if (cfg_.stats_interval > 0) {
         if (next_stats_ms_ == 0) next_stats_ms_ = now_ms + static_cast<uint32_t>(cfg_.stats_interval * 1000);
         if (static_cast<int32_t>(now_ms - next_stats_ms_) >= 0) {

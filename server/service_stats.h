@@ -22,14 +22,17 @@ struct ServiceStats {
     uint64_t bad_format = 0;         // no ':' in a routed message
     uint64_t api_messages = 0;       // API pushes (client messages: the engine's messages_in)
     PathCounters client, api;        // by path, for /metrics
+    PathCounters bus;                // cluster: messages other nodes sent here for our connections
+    uint64_t cluster_refused = 0;    // client messages answered "error: cluster unavailable"
 
-    uint64_t deliveries() const { return client.deliveries + api.deliveries; }
+    uint64_t deliveries() const { return client.deliveries + api.deliveries + bus.deliveries; }
     // Every routed message, whichever way it came: `payload` bytes went to n connections.
-    void routed(PathCounters& path, size_t payload, size_t n) {
+    // remote: connections on other nodes it was sent toward (cluster), counted there, not here.
+    void routed(PathCounters& path, size_t payload, size_t n, uint64_t remote = 0) {
         path.bytes_in += payload;
         path.deliveries += n;
         path.bytes_out += n * payload;
-        if (n == 0) ++dropped_offline;
+        if (n == 0 && remote == 0) ++dropped_offline;
     }
 };
 
