@@ -34,11 +34,9 @@ size_t Directory::touch_node(std::string_view id, uint32_t now_ms) {
     return i;
 }
 
-size_t Directory::forget_node(size_t index) {
+void Directory::forget_node(size_t index) {
     clear_node(index);
-    size_t n = 0;
     nodes_[index] = NodeInfo{};
-    return n;
 }
 
 void Directory::clear_node(size_t node) {
@@ -95,6 +93,12 @@ uint64_t Directory::remote_connections(std::string_view uid) const {
     if (const auto* hs = holders(uid))
         for (const Holder& h : *hs) n += h.count;
     return n;
+}
+
+bool Directory::all_fresh(uint32_t now_ms, uint32_t stale_ms) const {
+    for (size_t i = 0; i < nodes_.size(); ++i)
+        if (nodes_[i].alive && !fresh(i, now_ms, stale_ms)) return false;
+    return true;
 }
 
 size_t Directory::live_nodes() const {

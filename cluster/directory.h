@@ -45,8 +45,8 @@ public:
     // The node's index, creating it (heard now). SIZE_MAX when kMaxNodes are tracked.
     size_t touch_node(std::string_view id, uint32_t now_ms);
     size_t find_node(std::string_view id) const;  // SIZE_MAX if unknown
-    // Drops the node and every presence it held. Returns how many uids it held.
-    size_t forget_node(size_t index);
+    // Drops the node and every presence it held.
+    void forget_node(size_t index);
     // Nodes not heard from for timeout_ms: forgotten; their ids appended to *gone.
     void expire(uint32_t now_ms, uint32_t timeout_ms, std::vector<std::string>* gone);
 
@@ -56,6 +56,19 @@ public:
     void clear_node(size_t node);
     const std::vector<Holder>* holders(std::string_view uid) const;
     uint64_t remote_connections(std::string_view uid) const;
+
+    // Fresh: its presence snapshot arrived since our links last came up, and it was heard from
+    // within stale_ms. A send to a uid on a node that is not fresh is reported undelivered,
+    // not published into a channel nobody may be listening to.
+    bool fresh(size_t node, uint32_t now_ms, uint32_t stale_ms) const {
+        const NodeInfo& n = nodes_[node];
+        return n.have_snapshot && now_ms - n.last_heard_ms <= stale_ms;
+    }
+    bool all_fresh(uint32_t now_ms, uint32_t stale_ms) const;
+    // Our links went down: what we hold may be out of date until each node's next snapshot.
+    void mark_all_stale() {
+        for (NodeInfo& n : nodes_) n.have_snapshot = false;
+    }
 
     const std::vector<NodeInfo>& nodes() const { return nodes_; }
     NodeInfo& node(size_t i) { return nodes_[i]; }

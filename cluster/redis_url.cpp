@@ -40,6 +40,15 @@ bool percent_decode(std::string_view s, std::string* out) {
     return true;
 }
 
+// "[user]:password" or "password"; false on a bad %-escape or an empty password.
+bool parse_auth(std::string_view auth, RedisEndpoint* ep) {
+    if (auth.size() > 2 * kMaxCredential) return false;
+    size_t colon = auth.find(':');
+    std::string_view user = colon == std::string_view::npos ? std::string_view{} : auth.substr(0, colon);
+    std::string_view pass = colon == std::string_view::npos ? auth : auth.substr(colon + 1);
+    return percent_decode(user, &ep->user) && percent_decode(pass, &ep->password) && !ep->password.empty();
+}
+
 bool fail(std::string* error, std::string_view url, const char* why) {
     *error = "--redis '" + std::string(url.substr(0, 200)) + "': " + why;
     return false;
@@ -49,6 +58,11 @@ bool parse_one(std::string_view url, RedisEndpoint* ep, std::string* error) {
     constexpr std::string_view kTcp = "redis://", kUnix = "unix://";
     if (url.substr(0, kUnix.size()) == kUnix) {
         std::string_view rest = url.substr(kUnix.size());
+        size_t at = rest.find('@');
+        if (at != std::string_view::npos && at < rest.find('/')) {  // unix://[user]:password@/path
+            if (!parse_auth(rest.substr(0, at), ep)) return fail(error, url, "bad user:password@ before the path");
+            rest = rest.substr(at + 1);
+        }
         size_t q = rest.find('?');
         std::string_view path = rest.substr(0, q);
         if (path.empty() || path[0] != '/') return fail(error, url, "a Unix socket URL is unix:///absolute/path");
@@ -59,7 +73,7 @@ bool parse_one(std::string_view url, RedisEndpoint* ep, std::string* error) {
                 return fail(error, url, "the only query is ?db=N (0-65535)");
         }
         ep->unix_path = std::string(path);
-        ep->display = std::string(url);
+        ep->display = "unix://" + std::string(ep->password.empty() ? "" : "***@") + std::string(rest);
         return true;
     }
     if (url.substr(0, kTcp.size()) != kTcp)
@@ -98,15 +112,8 @@ bool parse_one(std::string_view url, RedisEndpoint* ep, std::string* error) {
             return fail(error, url, "bad character in host");
     uint32_t p = 6379;
     if (!port.empty() && (!number(port, 65535, &p) || p == 0)) return fail(error, url, "port must be 1-65535");
-    if (auth.size() > 2 * kMaxCredential) return fail(error, url, "credentials too long");
-    if (!auth.empty()) {
-        size_t colon = auth.find(':');
-        std::string_view user = colon == std::string_view::npos ? std::string_view{} : auth.substr(0, colon);
-        std::string_view pass = colon == std::string_view::npos ? auth : auth.substr(colon + 1);
-        if (!percent_decode(user, &ep->user) || !percent_decode(pass, &ep->password))
-            return fail(error, url, "bad %-escape in user or password");
-        if (ep->password.empty()) return fail(error, url, "empty password (write redis://host:port without '@')");
-    }
+    if (!auth.empty() && !parse_auth(auth, ep))
+        return fail(error, url, "bad or empty password (%-escape '@', ':' and '%' in it)");
     ep->host = std::string(host);
     ep->port = static_cast<uint16_t>(p);
     ep->display = "redis://" + std::string(auth.empty() ? "" : "***@") + std::string(hostport) +

@@ -1,5 +1,5 @@
-// RedisUrl: the --redis flag. `redis://[[user]:password@]host[:port][/db]` or `unix:///path`
-// (a `?db=N` query picks the database over a Unix socket); several comma-separated URLs are
+// RedisUrl: the --redis flag. `redis://[[user]:password@]host[:port][/db]` or
+// `unix://[[user]:password@]/path[?db=N]`; several comma-separated URLs are
 // independent shards. Pure parsing, no I/O: the host name is resolved later (resolve_endpoint),
 // once at start, because hiredis 0.14 connects with a blocking getaddrinfo.
 //

@@ -27,6 +27,7 @@ ClusterRouter::ClusterRouter(engine::Server& server, Sessions& sessions, Service
       bus_(server, std::move(shards), cfg.redis_prefix, std::move(node_id), link_limits(cfg), *this),
       heartbeat_ms_(ms(cfg.cluster_heartbeat)),
       node_timeout_ms_(ms(cfg.cluster_node_timeout)),
+      stale_ms_(3 * ms(cfg.cluster_heartbeat) + 500),
       started_ms_(server.now_ms()) {}
 
 ClusterRouter::~ClusterRouter() = default;
@@ -59,13 +60,16 @@ size_t ClusterRouter::to_uid(std::string_view uid, const Outgoing& m) {
         if (hs || n == 0) mark_unavailable();
         return n;
     }
-    if (!hs) return n;
+    if (!hs) {
+        if (n == 0 && !all_fresh()) mark_unavailable();  // it may be on a node we do not know yet
+        return n;
+    }
     begin(BusType::ToUid);
     w_.u8(static_cast<uint8_t>(m.op));
     w_.str(uid);
     w_.str({reinterpret_cast<const char*>(m.data), m.len});
     for (const cluster::Holder& h : *hs) {
-        if (publish_to_node(h.node)) status_.remote += h.count;
+        if (fresh(h.node) && publish_to_node(h.node)) status_.remote += h.count;
         else mark_unavailable();
     }
     return n;
@@ -83,8 +87,15 @@ size_t ClusterRouter::to_uids(const std::string_view* uids, size_t count, const 
             if (hs || sessions_.uids().find(uids[i]).empty()) mark_unavailable();
             continue;
         }
-        if (!hs) continue;
+        if (!hs) {
+            if (sessions_.uids().find(uids[i]).empty() && !all_fresh()) mark_unavailable();
+            continue;
+        }
         for (const cluster::Holder& h : *hs) {
+            if (!fresh(h.node)) {
+                mark_unavailable();
+                continue;
+            }
             per_node_[h.node].push_back(uids[i]);
             status_.remote += h.count;
         }
@@ -118,6 +129,10 @@ size_t ClusterRouter::to_group(std::string_view group, const Outgoing& m) {
     for (const std::string& uid : *members) {
         if (const auto* hs = dir_.holders(uid)) {
             for (const cluster::Holder& h : *hs) {
+                if (!fresh(h.node)) {
+                    mark_unavailable();
+                    continue;
+                }
                 node_mark_[h.node] = 1;
                 status_.remote += h.count;
                 any = true;
@@ -172,7 +187,7 @@ size_t ClusterRouter::kick(std::string_view uid, uint16_t code, std::string_view
     w_.u16(code);
     w_.str(reason);
     for (const cluster::Holder& h : *hs) {
-        if (publish_to_node(h.node)) status_.remote += h.count;
+        if (fresh(h.node) && publish_to_node(h.node)) status_.remote += h.count;
         else mark_unavailable();
     }
     return closed;

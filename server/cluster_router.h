@@ -72,7 +72,10 @@ public:
     // BusReceiver
     void on_bus_message(const uint8_t* data, size_t len) override;
     void on_bus_subscribed() override { announce_due_ = true; }
-    void on_bus_down() override { announce_due_ = true; }
+    void on_bus_down() override {
+        announce_due_ = true;
+        dir_.mark_all_stale();
+    }
 
 private:
     // cluster_router.cpp: sending
@@ -81,6 +84,8 @@ private:
     bool publish_all();
     void mark_unavailable();
     uint32_t live_count(std::string_view uid) const;
+    bool fresh(size_t node) const { return dir_.fresh(node, server_.now_ms(), stale_ms_); }
+    bool all_fresh() const { return dir_.all_fresh(server_.now_ms(), stale_ms_); }
     // cluster_sync.cpp: receiving, presence, heartbeats, announcements
     void deliver_local(const cluster::BusMessage& m);
     void on_control(const cluster::BusMessage& m, size_t node);
@@ -103,6 +108,7 @@ private:
     std::vector<std::vector<std::string_view>> per_node_;  // to_uids: each node's uids
     std::unordered_set<std::string> dirty_uids_;  // local presence changed since the last flush
     uint32_t heartbeat_ms_, node_timeout_ms_;
+    uint32_t stale_ms_;  // 3 heartbeats missed: sends to the node are reported undelivered
     uint32_t next_heartbeat_ms_ = 0;
     uint32_t started_ms_ = 0;
     bool announce_due_ = true;
