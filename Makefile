@@ -43,11 +43,13 @@ test_codec_src    := $(wildcard tests/codec/*.cpp)
 test_registry_src := $(wildcard tests/registry/*.cpp)
 test_engine_src   := $(wildcard tests/engine/*.cpp)
 test_server_src   := $(wildcard tests/server/*.cpp)
+test_cluster_src  := $(wildcard tests/cluster/*.cpp)
 
 UNIT_TESTS := $(if $(test_codec_src),$(BUILD)/test_codec) \
               $(if $(test_registry_src),$(BUILD)/test_registry) \
               $(if $(test_engine_src),$(BUILD)/test_engine) \
-              $(if $(test_server_src),$(BUILD)/test_server)
+              $(if $(test_server_src),$(BUILD)/test_server) \
+              $(if $(test_cluster_src),$(BUILD)/test_cluster)
 
 PROGRAMS := $(BUILD)/wspush $(if $(wsload_src),$(BUILD)/wsload)
 BENCHES  := $(if $(wildcard bench/bench_codec.cpp),$(BUILD)/bench_codec) \
@@ -84,6 +86,8 @@ $(BUILD)/test_codec: $(call obj,$(test_codec_src)) $(LIBCODEC)
 $(BUILD)/test_registry: $(call obj,$(test_registry_src)) $(LIBREGISTRY)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(REGISTRY_LIBS) -lgtest -lgtest_main
 $(BUILD)/test_engine: $(call obj,$(test_engine_src)) $(LIBENGINE) $(LIBREGISTRY) $(LIBCODEC)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(SYS_LIBS) -lgtest -lgtest_main
+$(BUILD)/test_cluster: $(call obj,$(test_cluster_src)) $(LIBCLUSTER) $(LIBENGINE) $(LIBREGISTRY) $(LIBCODEC)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(SYS_LIBS) -lgtest -lgtest_main
 $(BUILD)/test_server: $(call obj,$(test_server_src)) $(ALL_LIBS)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(SYS_LIBS) -lgtest -lgtest_main
@@ -134,6 +138,12 @@ $(filter $(BUILD)/fuzz/fuzz_api_% $(BUILD)/fuzz/fuzz_base64,$(FUZZ_TARGETS)): $(
   $(FUZZ_API_SRC) $(codec_src) $(wildcard codec/*.h api/api_*.h)
 	@mkdir -p $(dir $@)
 	clang++ $(FUZZ_FLAGS) -o $@ $< $(FUZZ_API_SRC) $(codec_src) -lssl -lcrypto -lsimdjson
+
+# The cluster's parsers: the bus wire format and the --redis URL list (pure translation units).
+$(filter $(BUILD)/fuzz/fuzz_bus_message $(BUILD)/fuzz/fuzz_redis_url,$(FUZZ_TARGETS)): $(BUILD)/fuzz/%: tests/fuzz/%.cpp \
+  cluster/bus_message.cpp cluster/redis_url.cpp $(wildcard cluster/*.h)
+	@mkdir -p $(dir $@)
+	clang++ $(FUZZ_FLAGS) -o $@ $< cluster/bus_message.cpp cluster/redis_url.cpp
 
 fuzz: $(FUZZ_TARGETS)
 	@tools/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)

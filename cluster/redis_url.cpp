@@ -56,6 +56,7 @@ bool fail(std::string* error, std::string_view url, const char* why) {
 
 bool parse_one(std::string_view url, RedisEndpoint* ep, std::string* error) {
     constexpr std::string_view kTcp = "redis://", kUnix = "unix://";
+    if (url.empty()) return fail(error, url, "empty URL in the list (a stray comma?)");
     if (url.substr(0, kUnix.size()) == kUnix) {
         std::string_view rest = url.substr(kUnix.size());
         size_t at = rest.find('@');
