@@ -118,6 +118,8 @@ void render_cluster(PushService& s, const ApiMetrics& api, std::string& out) {
         "Publishes refused: Redis down, reconnecting or output bound reached.", b.refused);
     one(out, "wspush_cluster_bus_unheard_total", "counter", "Publishes Redis delivered to no subscriber.",
         bus.publishes_unheard());
+    one(out, "wspush_cluster_bus_lost_total", "counter",
+        "Publishes in flight when a Redis link dropped (answered before; may be lost).", bus.publishes_lost());
     one(out, "wspush_cluster_bus_pending_bytes", "gauge", "Output queued toward Redis.", bus.pending_bytes());
     one(out, "wspush_cluster_reconnects_total", "counter", "Redis links rebuilt after being up.", bus.reconnects());
     one(out, "wspush_cluster_unavailable_total", "counter",

@@ -85,6 +85,12 @@ uint64_t Bus::publishes_unheard() const {
     return n;
 }
 
+uint64_t Bus::publishes_lost() const {
+    uint64_t n = 0;
+    for (auto& l : pub_) n += l->publishes_lost();
+    return n;
+}
+
 void Bus::on_link_ready(RedisLink& link) {
     (void)link;
     // The receiver announces itself once every link is up (after a Redis restart our

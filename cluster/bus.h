@@ -59,6 +59,7 @@ public:
     uint64_t reconnects() const;
     size_t pending_bytes() const;
     uint64_t publishes_unheard() const;
+    uint64_t publishes_lost() const;
     const std::string& last_error() const { return last_error_; }
     const RedisEndpoint& endpoint(size_t shard) const { return shards_[shard]; }
     bool shard_up(size_t shard) const;

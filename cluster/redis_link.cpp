@@ -212,7 +212,10 @@ void RedisLink::on_publish_reply(redisAsyncContext* ac, void* r, void*) {
     RedisLink* l = link_of(ac);
     auto* reply = static_cast<redisReply*>(r);
     if (l->replies_owed_) --l->replies_owed_;
-    if (!reply) return;  // the context is being freed: what was in flight is counted by the owner
+    if (!reply) {  // the link dropped with this PUBLISH unanswered: it may not have reached Redis
+        ++l->publishes_lost_;
+        return;
+    }
     l->progress();
     if (reply->type == REDIS_REPLY_INTEGER) {
         if (reply->integer == 0) ++l->publishes_unheard_;

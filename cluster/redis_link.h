@@ -64,6 +64,7 @@ public:
     const RedisEndpoint& endpoint() const { return ep_; }
     uint64_t publishes_unheard() const { return publishes_unheard_; }  // PUBLISH answered 0 receivers
     uint64_t reconnects() const { return reconnects_; }
+    uint64_t publishes_lost() const { return publishes_lost_; }  // in flight when the link dropped
 
     void on_fd_event(uint32_t events) override;
 
@@ -111,6 +112,7 @@ private:
     std::string broken_;  // a setup error seen in a callback: torn down at the next tick
     uint64_t publishes_unheard_ = 0;
     uint64_t reconnects_ = 0;
+    uint64_t publishes_lost_ = 0;
     uint32_t connects_ = 0;
 };
 

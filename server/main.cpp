@@ -135,6 +135,7 @@ int main(int argc, char** argv) {
         api.host = api_host;
         api.port = api_port;
         api.websocket = false;
+        api.reuse_port = cfg.reuse_port;  // nodes on one host share the API port too: any answers for all
         uint16_t bound = server.listen(api, &error);
         if (bound == 0) {
             LOG_ERROR("%s (use --api-listen to move the push API, or --api-listen off)", error.c_str());
@@ -152,8 +153,8 @@ int main(int argc, char** argv) {
         std::string list;
         for (const auto& ep : shards) list += (list.empty() ? "" : ", ") + ep.display;
         service.enable_cluster(std::move(shards), cfg.node_id);
-        LOG_INFO("cluster: node %s over %s (Redis unreachable: serving locally, cross-node sends answered "
-                 "'cluster unavailable' until it is back)", cfg.node_id.c_str(), list.c_str());
+        LOG_INFO("cluster: node %s over %s (connecting; while Redis is unreachable this node serves its own "
+                 "clients and answers cross-node sends 'cluster unavailable')", cfg.node_id.c_str(), list.c_str());
     }
     server.handle_signals();
     int rc = server.run();
