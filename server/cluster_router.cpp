@@ -25,6 +25,7 @@ ClusterRouter::ClusterRouter(engine::Server& server, Sessions& sessions, Service
       local_(server, sessions),
       node_id_(node_id),
       bus_(server, std::move(shards), cfg.redis_prefix, std::move(node_id), link_limits(cfg), *this),
+      max_name_(cfg.max_uid_len),
       heartbeat_ms_(ms(cfg.cluster_heartbeat)),
       node_timeout_ms_(ms(cfg.cluster_node_timeout)),
       stale_ms_(3 * ms(cfg.cluster_heartbeat) + 500),

@@ -89,6 +89,7 @@ private:
     // cluster_sync.cpp: receiving, presence, heartbeats, announcements
     void deliver_local(const cluster::BusMessage& m);
     void on_control(const cluster::BusMessage& m, size_t node);
+    bool too_long(std::string_view name);
     void heartbeat();
     bool announce();
     bool send_snapshot(const std::string& channel);
@@ -107,6 +108,7 @@ private:
     std::vector<uint8_t> node_mark_;   // per directory node: picked for this send
     std::vector<std::vector<std::string_view>> per_node_;  // to_uids: each node's uids
     std::unordered_set<std::string> dirty_uids_;  // local presence changed since the last flush
+    size_t max_name_;  // --max-uid-len: a longer uid or group name off the bus is refused
     uint32_t heartbeat_ms_, node_timeout_ms_;
     uint32_t stale_ms_;  // 3 heartbeats missed: sends to the node are reported undelivered
     uint32_t next_heartbeat_ms_ = 0;

@@ -210,6 +210,14 @@ void ClusterRouter::deliver_local(const BusMessage& m) {
     stats_.routed(stats_.bus, out.len, n);
 }
 
+// Names off the bus obey the same bound as names from clients and the API: a peer (or anyone
+// who can PUBLISH on our channels) cannot grow our tables with giant keys.
+bool ClusterRouter::too_long(std::string_view name) {
+    if (name.size() <= max_name_) return false;
+    ++bus_.stats().unparsable;
+    return true;
+}
+
 void ClusterRouter::on_control(const BusMessage& m, size_t node) {
     cluster::NodeInfo& ni = dir_.node(node);
     const uint32_t now = server_.now_ms();
@@ -236,7 +244,7 @@ void ClusterRouter::on_control(const BusMessage& m, size_t node) {
             std::string_view uid;
             uint64_t count;
             while (r.next_str(&uid) && r.next_u64(&count))
-                dir_.set(uid, node, static_cast<uint32_t>(std::min<uint64_t>(count, UINT32_MAX)));
+                if (!too_long(uid)) dir_.set(uid, node, static_cast<uint32_t>(std::min<uint64_t>(count, UINT32_MAX)));
             return;
         }
         case BusType::Hello: {
@@ -245,13 +253,16 @@ void ClusterRouter::on_control(const BusMessage& m, size_t node) {
             if (!send_snapshot(ch) || !send_group_state(ch)) announce_due_ = true;
             return;
         }
-        case BusType::GroupJoin: sessions_.groups().join(m.name, m.name2); return;
+        case BusType::GroupJoin:
+            if (!too_long(m.name) && !too_long(m.name2)) sessions_.groups().join(m.name, m.name2);
+            return;
         case BusType::GroupLeave: sessions_.groups().leave(m.name, m.name2); return;
         case BusType::GroupDelete: sessions_.groups().ungroup(m.name); return;
         case BusType::GroupState: {
             BusListReader r(m.list);
             std::string_view group, uid;
-            while (r.next_str(&group) && r.next_str(&uid)) sessions_.groups().join(group, uid);
+            while (r.next_str(&group) && r.next_str(&uid))
+                if (!too_long(group) && !too_long(uid)) sessions_.groups().join(group, uid);
             return;
         }
         default: return;

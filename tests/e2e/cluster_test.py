@@ -395,6 +395,43 @@ class RedisOutage(ClusterCase):
         self.assertGreaterEqual(B.metric("wspush_cluster_reconnects_total"), 1)
 
 
+class SlowRedis(ClusterCase):
+    NODES = ("A", "B")
+
+    def start_node(self, name, url, *extra):
+        return super().start_node(name, url, "--redis-max-pending", "65536", *extra)
+
+    async def test_a_stalled_redis_stalls_neither_the_loop_nor_memory(self):
+        A, B = self.nodes["A"], self.nodes["B"]
+        a = await self.login(A, "far")
+        b = await self.login(B, "near")
+        await self.wait_presence(B, "far", 1)
+        self.redis.proc.send_signal(signal.SIGSTOP)
+        self.addCleanup(lambda: self.redis.proc.poll() is None and self.redis.proc.send_signal(signal.SIGCONT))
+        big = "x" * 4000
+        statuses = []
+        started = time.monotonic()
+        for _ in range(100):  # 400 KB toward a Redis that reads nothing: over the 64 KiB bound
+            statuses.append(B.api("POST", "/v1/push", {"uid": "far", "message": big})[0])
+        self.assertIn(503, statuses)  # refused once the bound is reached, not queued forever
+        self.assertLess(time.monotonic() - started, 5 * SLOW)  # the loop kept answering
+        self.assertLessEqual(B.metric("wspush_cluster_bus_pending_bytes"), 65536 + 8192)
+        # Local delivery is untouched.
+        self.assertEqual(B.api("POST", "/v1/push", {"uid": "near", "message": "local"})[0], 200)
+        self.assertEqual(await self.recv(b), "local")
+        # The stalled link is given up after 5 s; Redis comes back and so does the cluster.
+        await self.wait_for("B to give up the stalled link", lambda: not B.stats()["cluster"]["available"],
+                            timeout=12 * SLOW)
+        self.redis.proc.send_signal(signal.SIGCONT)
+        await self.wait_cluster(2)
+        started = time.monotonic()
+        while B.api("POST", "/v1/push", {"uid": "far", "message": "after"})[0] != 200:
+            self.assertLess(time.monotonic() - started, 5 * SLOW)
+            await asyncio.sleep(0.05)
+        while (await self.recv(a)) != "after":
+            pass
+
+
 class NodeDeath(ClusterCase):
     async def test_sigkilled_node_goes_offline_within_15_seconds(self):
         A, B, C = (self.nodes[n] for n in "ABC")
