@@ -6,6 +6,7 @@
 #   make asan       the unit and end-to-end tests under AddressSanitizer + UBSan (build-asan/)
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 60)
 #   make bench      microbenchmarks and the end-to-end comparison (BENCH_QUICK=1 for a short run)
+#   make bench-cluster  the cluster: 100k connections over 6 nodes and Redis (bench/cluster_bench.sh)
 
 BUILD    ?= build
 CXX      ?= g++
@@ -55,7 +56,7 @@ PROGRAMS := $(BUILD)/wspush $(if $(wsload_src),$(BUILD)/wsload)
 BENCHES  := $(if $(wildcard bench/bench_codec.cpp),$(BUILD)/bench_codec) \
             $(if $(wildcard bench/bench_registry.cpp),$(BUILD)/bench_registry)
 
-.PHONY: all deps run test unit e2e asan fuzz fuzz-short bench clean
+.PHONY: all deps run test unit e2e asan fuzz fuzz-short bench bench-cluster clean
 all: $(PROGRAMS) $(UNIT_TESTS) $(BENCHES)
 
 $(BUILD)/obj/%.o: %.cpp
@@ -152,6 +153,10 @@ fuzz-short: $(FUZZ_TARGETS)
 
 bench: all
 	@WSPUSH_BUILD=$(BUILD) bench/run.sh
+
+# The cluster on this machine (not part of make test): CONNS connections over NODES nodes.
+bench-cluster: $(BUILD)/wspush $(BUILD)/wsload
+	@WSPUSH_BUILD=$(BUILD) bench/cluster_bench.sh
 
 clean:
 	rm -rf build build-asan
