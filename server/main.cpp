@@ -158,6 +158,7 @@ int main(int argc, char** argv) {
     }
     server.handle_signals();
     int rc = server.run();
+    service.leave_cluster();
     LOG_INFO("%s", service.stats_line().c_str());
     LOG_INFO("bye");
     return rc;

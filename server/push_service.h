@@ -33,6 +33,8 @@ public:
     void attach(engine::Server& server);
     // Joins the cluster (--redis): every route from now on goes through a ClusterRouter.
     void enable_cluster(std::vector<cluster::RedisEndpoint> shards, std::string node_id);
+    // Closes the Redis links: before the engine that watches their sockets is destroyed.
+    void leave_cluster() { cluster_.reset(); }
     // Requests arriving on this listener index go to the HTTP API.
     void set_api(size_t listener_index, std::unique_ptr<HttpEndpoint> api);
 

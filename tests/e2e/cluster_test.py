@@ -24,6 +24,7 @@ SLOW = 4.0 if os.environ.get("WSPUSH_SANITIZED") == "1" else 1.0
 PROMPT = 3.0 * SLOW
 QUIET = 0.3 * SLOW
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
+SANITIZER_REPORT = re.compile(rb"ERROR: (Address|Leak|Thread)Sanitizer|runtime error:")
 
 
 class Redis:
@@ -134,9 +135,19 @@ class Node:
             self.proc.wait()
 
     def stop(self):
-        self.kill()
+        """SIGTERM (a clean exit lets the sanitizers report), SIGKILL if it lingers; raises on a
+        sanitizer report."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5 * SLOW)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        report = self.text()
         self.log.close()
         os.unlink(self.log_path)
+        if SANITIZER_REPORT.search(report):
+            raise AssertionError(f"sanitizer report from node {self.name}:\n" + report.decode("utf-8", "replace")[-6000:])
 
 
 class ClusterCase(unittest.IsolatedAsyncioTestCase):
