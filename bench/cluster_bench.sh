@@ -10,7 +10,7 @@
 # flight, p2p messages/s across nodes, server CPU per delivery (nodes + Redis), and bus bytes
 # received per targeted message summed over nodes (the presence traffic of the logins, measured
 # by a connect-only run, subtracted).
-#   CONNS=100000 NODES=6 PROCS=6 SRC_IPS=5 DURATION=5 ONE_NODE_CONNS=16000
+#   CONNS=100000 NODES=6 PROCS=10 SRC_IPS=5 DURATION=5 ONE_NODE_CONNS=16000 P2P_RATE=0
 # Beside it, in the same run, PEER_NODES=3 nodes of bench/cluster-peer (Node ws + Redis, routed
 # the way Socket.IO's classic redis adapter routes: every message to every node) and our cluster
 # at the same node count, p2p with PEER_CONNS connections: messages/s and bus bytes received per
@@ -20,12 +20,13 @@ cd "$(dirname "$0")/.."
 BUILD=${WSPUSH_BUILD:-build}
 CONNS=${CONNS:-100000}
 NODES=${NODES:-6}
-PROCS=${PROCS:-6}
+PROCS=${PROCS:-10}
 SRC_IPS=${SRC_IPS:-5}
 DURATION=${DURATION:-5}
 ONE_NODE_CONNS=${ONE_NODE_CONNS:-16000}
 PEER_NODES=${PEER_NODES:-3}
 PEER_CONNS=${PEER_CONNS:-30000}
+P2P_RATE=${P2P_RATE:-0}   # p2p messages/s offered over all senders; 0 = as fast as the window allows
 OUT=$BUILD/bench-cluster
 mkdir -p "$OUT"
 tmp=$(mktemp -d)
@@ -122,14 +123,14 @@ run() {
 started=$SECONDS
 run connect-$NODES "$NODES" "$CONNS" connect
 run broadcast-$NODES "$NODES" "$CONNS" broadcast --inflight 16 --duration "$DURATION"
-run p2p-$NODES "$NODES" "$CONNS" p2p --duration "$DURATION"
+run p2p-$NODES "$NODES" "$CONNS" p2p --duration "$DURATION" --rate "$P2P_RATE"
 run connect-1 1 "$ONE_NODE_CONNS" connect
 run broadcast-1 1 "$ONE_NODE_CONNS" broadcast --inflight 16 --duration "$DURATION"
-run p2p-1 1 "$ONE_NODE_CONNS" p2p --duration "$DURATION"
+run p2p-1 1 "$ONE_NODE_CONNS" p2p --duration "$DURATION" --rate "$P2P_RATE"
 run connect-$PEER_NODES "$PEER_NODES" "$PEER_CONNS" connect
-run p2p-$PEER_NODES "$PEER_NODES" "$PEER_CONNS" p2p --duration "$DURATION"
+run p2p-$PEER_NODES "$PEER_NODES" "$PEER_CONNS" p2p --duration "$DURATION" --rate "$P2P_RATE"
 KIND=peer run peer-connect-$PEER_NODES "$PEER_NODES" "$PEER_CONNS" connect
-KIND=peer run peer-p2p-$PEER_NODES "$PEER_NODES" "$PEER_CONNS" p2p --duration "$DURATION"
+KIND=peer run peer-p2p-$PEER_NODES "$PEER_NODES" "$PEER_CONNS" p2p --duration "$DURATION" --rate "$P2P_RATE"
 
 python3 - "$OUT" "$NODES" "$PEER_NODES" <<'PY'
 import json, sys

@@ -4,6 +4,7 @@
 #include <hiredis/hiredis.h>
 #include <hiredis/sds.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 
 #include <random>
 
@@ -81,9 +82,18 @@ void RedisLink::update_watch() {
     watched_ = ev;
 }
 
+// hiredis reads at most 16 KiB per call: one call per loop iteration would let a busy loop
+// (thousands of client events an iteration) fall behind the bus, heartbeats included, until
+// peers look dead. Read on while the socket holds more, up to 1 MiB an event.
 void RedisLink::on_fd_event(uint32_t events) {
     if (!ac_) return;
-    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) redisAsyncHandleRead(ac_);
+    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+        for (int i = 0; i < 64 && ac_; ++i) {
+            redisAsyncHandleRead(ac_);
+            int more = 0;
+            if (!ac_ || ioctl(fd_, FIONREAD, &more) != 0 || more <= 0) break;
+        }
+    }
     if (ac_ && (events & EPOLLOUT)) redisAsyncHandleWrite(ac_);
 }
 
