@@ -2,13 +2,19 @@
 # make bench: microbenchmarks, then wspush and a peer server (Node's ws, bench/peer/) measured
 # side by side by tools/wsload in the same run, on this machine, over loopback.
 #
-# Method: for every scenario each server is started fresh (so RSS per connection starts from
-# an idle process), wsload runs in one process pinned to nothing (the machine has 2 cores: one
-# is in practice the server's, one wsload's; wsload reports its own CPU), then the server is
-# stopped. Figures: build/bench/results.json, build/bench/report.png, a table on stdout.
-# Any lost, duplicated or reordered message, or a failed scenario, makes the script exit 1.
+# Method: every end-to-end scenario runs REPEATS times (default 3) for each server, the order
+# alternating (wspush first, then the peer first, ...) so that neither always gets the
+# quieter moment. Each run starts its server fresh, warms it up (WARMUP: a short p2p run of
+# 200 connections, which also gets Node's JIT going), then runs the scenario; the table shows
+# the median of the runs for each figure. wsload runs in one process pinned to nothing (the
+# machine has 2 cores: one is in practice the server's, one wsload's; wsload reports its own
+# CPU). Figures: build/bench/results.json (every run), build/bench/report.png, a table on
+# stdout. The microbenchmarks' full Google Benchmark output goes to build/bench/<name>.log;
+# only their ratio tables are printed. Any lost, duplicated or reordered message, or a failed
+# scenario, makes the script exit 1.
 #
-#   BENCH_QUICK=1   smaller counts, under a minute
+#   BENCH_QUICK=1     smaller counts (about three minutes)
+#   BENCH_REPEATS=N   runs per scenario and server (default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${WSPUSH_BUILD:-build}
@@ -31,19 +37,25 @@ trap cleanup EXIT
 trap 'echo "bench: interrupted" >&2; cleanup; exit 130' INT TERM
 
 # --- microbenchmarks (short min time; each prints its ratio table against its baseline) ------
-# bench_registry's ratios are between cache-missing loops that a neighbour on this shared host
-# can slow by 10-20% for a second: each benchmark runs 5 times, interleaved at random with the
-# others, and the table uses the medians.
+# Ratios between loops that a neighbour on this shared host can slow by 10-20% for a second:
+# each benchmark runs 5 times, interleaved at random with the others, and the tables use the
+# medians.
 declare -A MICRO_ARGS=(
-    [bench_codec]="--benchmark_min_time=0.05"
+    [bench_codec]="--benchmark_min_time=0.05 --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true"
     [bench_registry]="--benchmark_min_time=0.1 --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true"
 )
 for b in bench_codec bench_registry; do
     if [ -x "$BUILD/$b" ]; then
-        echo "== $b"
+        echo "== $b (full output: $OUT/$b.log)"
         # shellcheck disable=SC2086
-        "$BUILD/$b" ${MICRO_ARGS[$b]} --benchmark_color=false 2>&1 | tee "$OUT/$b.log" |
-            grep -v '^\*\*\*' || true
+        "$BUILD/$b" ${MICRO_ARGS[$b]} --benchmark_color=false 2>&1 | sed 's/\x1b\[[0-9;]*m//g' >"$OUT/$b.log" || true
+        # The binary's own ratio table follows Google Benchmark's per-run rows: print from it on.
+        if grep -qi '^ratio' "$OUT/$b.log"; then
+            sed -n '/^[Rr]atio/,$p' "$OUT/$b.log"
+        else
+            echo "   (no ratio table in the output; see $OUT/$b.log)"
+        fi
+        echo
     else
         echo "== $b: not built, skipped"
     fi
@@ -53,7 +65,7 @@ done
 [ -x "$BUILD/wspush" ] || { echo "bench: $BUILD/wspush missing" >&2; exit 1; }
 [ -x "$BUILD/wsload" ] || { echo "bench: $BUILD/wsload missing" >&2; exit 1; }
 if [ ! -f bench/peer/node_modules/ws/package.json ]; then
-    (cd bench/peer && npm ci --no-audit --no-fund --loglevel=error)
+    (cd bench/peer && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
 if [ "$QUICK" = 1 ]; then
@@ -95,31 +107,49 @@ start_server() {
     return 1
 }
 
+REPEATS=${BENCH_REPEATS:-3}
+WARMUP="p2p -n 200 --window 8 --duration 1"
+
+# run_one KIND NAME ARGS REPEAT: fresh server, warm-up, the scenario; JSON to OUT.
+run_one() {
+    local kind=$1 name=$2 args=$3 r=$4 rc=0
+    local base=$OUT/${kind}_${name}_r$r
+    start_server "$kind" "$base.server.log"
+    # shellcheck disable=SC2086 # WARMUP and args are word lists on purpose
+    if ! "$BUILD/wsload" $WARMUP --port "$server_port" --timeout 60 -q >"$base.warmup.json" 2>"$base.warmup.log"; then
+        echo "   warm-up on $kind failed:" >&2
+        sed 's/^/   /' "$base.warmup.log" >&2
+    fi
+    # shellcheck disable=SC2086
+    "$BUILD/wsload" $args --port "$server_port" --server-pid "$server_pid" --timeout 60 -q \
+        >"$base.json" 2>"$base.log" &
+    wsload_pid=$!
+    wait "$wsload_pid" || rc=$?
+    wsload_pid=""
+    if [ "$rc" != 0 ]; then
+        echo "bench: $name on $kind run $r FAILED (wsload exit $rc):" >&2
+        sed 's/^/   /' "$base.log" >&2
+        failed=1
+    fi
+    cleanup
+}
+
 failed=0
+echo "== end-to-end: ${#SCENARIOS[@]} scenarios x 2 servers x $REPEATS runs (order alternating, warm-up: wsload $WARMUP)"
 for entry in "${SCENARIOS[@]}"; do
     name=${entry%%|*}
     args=${entry#*|}
-    for kind in wspush peer; do
-        start_server "$kind" "$OUT/${kind}_$name.server.log"
-        echo "== $name on $kind: wsload $args"
-        # shellcheck disable=SC2086 # args is a word list on purpose
-        "$BUILD/wsload" $args --port "$server_port" --server-pid "$server_pid" --timeout 60 -q \
-            >"$OUT/${kind}_$name.json" 2>"$OUT/${kind}_$name.log" &
-        wsload_pid=$!
-        rc=0
-        wait "$wsload_pid" || rc=$?
-        wsload_pid=""
-        sed 's/^/   /' "$OUT/${kind}_$name.log"
-        if [ "$rc" != 0 ]; then
-            echo "bench: $name on $kind FAILED (wsload exit $rc)" >&2
-            failed=1
-        fi
-        cleanup
+    echo "   $name: wsload $args"
+    for r in $(seq "$REPEATS"); do
+        if [ $((r % 2)) = 1 ]; then order="wspush peer"; else order="peer wspush"; fi
+        for kind in $order; do
+            run_one "$kind" "$name" "$args" "$r"
+        done
     done
 done
 
-node bench/compare.js "$OUT" || failed=1
-WSPUSH_BUILD="$BUILD" DURATION="${API_BENCH_SECONDS:-5}" bench/api_bench.sh || failed=1  # HTTP push API pushes/s
+WSPUSH_BUILD="$BUILD" DURATION="${API_BENCH_SECONDS:-$([ "$QUICK" = 1 ] && echo 2 || echo 5)}" bench/api_bench.sh || failed=1  # HTTP push API pushes/s
+BENCH_QUICK=$QUICK node bench/compare.js "$OUT" || failed=1
 if command -v gnuplot >/dev/null; then
     gnuplot -e "dir='$OUT'" bench/report.gnuplot && echo "picture: $OUT/report.png"
 else
