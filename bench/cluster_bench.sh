@@ -68,6 +68,7 @@ start_peer_group() {
     if [ ! -d bench/cluster-peer/node_modules/redis ]; then
         (cd bench/cluster-peer && npm install --no-audit --no-fund >/dev/null) || { echo "npm install failed"; exit 1; }
     fi
+    rm -f "$tmp"/peer*.log  # a previous group's "listening" line must not count
     bash -c "
       redis-server --port 0 --unixsocket $tmp/redis.sock --save '' --appendonly no >$tmp/redis.log 2>&1 &
       sleep 0.3
