@@ -174,7 +174,7 @@ int parse_command_line(int argc, char** argv, Config& cfg) {
     app.add_option("--node-id", cfg.node_id, "this node's name in the cluster (default <host>-<pid>-<random>)")
         ->type_name("ID");
     app.add_option("--redis-prefix", cfg.redis_prefix, "prefix of the cluster's Redis channel names")
-        ->type_name("TEXT")->capture_default_str();
+        ->type_name("PREFIX")->capture_default_str();
     app.add_flag("--reuse-port", cfg.reuse_port, "SO_REUSEPORT: several nodes on one host share the WebSocket and API ports");
     app.add_option("--cluster-node-timeout", cfg.cluster_node_timeout, "a node's silence before its uids are offline")
         ->type_name("SECONDS")->capture_default_str()->check(number_in(2, 14, false, "a number of seconds"));
