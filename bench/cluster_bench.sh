@@ -47,7 +47,7 @@ start_group() {
       redis-server --port 0 --unixsocket $tmp/redis.sock --save '' --appendonly no >$tmp/redis.log 2>&1 &
       for i in \$(seq 1 $n); do
         $BUILD/wspush --host 127.0.0.1 --port \$((14000 + i)) --api-listen 127.0.0.1:\$((14100 + i)) \
-          --redis unix://$tmp/redis.sock --node-id node\$i --log-level warn 2>>$tmp/node\$i.log &
+          --redis unix://$tmp/redis.sock --node-id node\$i --log-level warn --max-conns-per-ip 0 2>>$tmp/node\$i.log &
       done
       wait" &
     group=$!

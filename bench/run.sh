@@ -89,7 +89,9 @@ SCENARIOS=(
 start_server() {
     local kind=$1 log=$2
     if [ "$kind" = wspush ]; then
-        "$BUILD/wspush" --host 127.0.0.1 --port 0 --api-listen off --log-level info \
+        # --max-conns-per-ip 0: every client here comes from this one host (the peer has no
+        # such limit either).
+        "$BUILD/wspush" --host 127.0.0.1 --port 0 --api-listen off --log-level info --max-conns-per-ip 0 \
             2>"$log" &
     else
         node bench/peer/server.js 0 2>"$log" &
