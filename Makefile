@@ -6,6 +6,7 @@
 #   make asan       the unit and end-to-end tests under AddressSanitizer + UBSan (build-asan/)
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 60)
 #   make bench      microbenchmarks and the end-to-end comparison (BENCH_QUICK=1 for a short run)
+#   make bench-cluster  the cluster: 100k connections over 6 nodes and Redis (bench/cluster_bench.sh)
 
 BUILD    ?= build
 CXX      ?= g++
@@ -29,6 +30,7 @@ codec_src    := $(wildcard codec/*.cpp)
 registry_src := $(wildcard registry/*.cpp)
 auth_src     := $(wildcard auth/*.cpp)
 engine_src   := $(wildcard engine/*.cpp)
+cluster_src  := $(wildcard cluster/*.cpp)
 server_src   := $(filter-out server/main.cpp,$(wildcard server/*.cpp))
 api_src      := $(wildcard api/*.cpp)
 wsload_src   := $(wildcard tools/wsload/*.cpp)
@@ -39,6 +41,7 @@ LIBCODEC    := $(BUILD)/libcodec.a
 LIBREGISTRY := $(BUILD)/libregistry.a
 LIBAUTH     := $(BUILD)/libauth.a
 LIBENGINE   := $(BUILD)/libengine.a
+LIBCLUSTER  := $(BUILD)/libcluster.a
 LIBSERVER   := $(BUILD)/libserver.a
 LIBAPI      := $(BUILD)/libapi.a
 
@@ -51,19 +54,21 @@ test_registry_src := $(wildcard tests/registry/*.cpp)
 test_engine_src   := $(wildcard tests/engine/*.cpp)
 test_server_src   := $(wildcard tests/server/*.cpp)
 test_auth_src     := $(wildcard tests/auth/*.cpp)
+test_cluster_src  := $(wildcard tests/cluster/*.cpp)
 
 UNIT_TESTS := $(if $(test_codec_src),$(BUILD)/test_codec) \
               $(if $(test_registry_src),$(BUILD)/test_registry) \
               $(if $(test_auth_src),$(BUILD)/test_auth) \
               $(if $(test_engine_src),$(BUILD)/test_engine) \
-              $(if $(test_server_src),$(BUILD)/test_server)
+              $(if $(test_server_src),$(BUILD)/test_server) \
+              $(if $(test_cluster_src),$(BUILD)/test_cluster)
 
 PROGRAMS := $(BUILD)/wspush $(if $(wsload_src),$(BUILD)/wsload)
 BENCHES  := $(if $(wildcard bench/bench_codec.cpp),$(BUILD)/bench_codec) \
             $(if $(wildcard bench/bench_registry.cpp),$(BUILD)/bench_registry) \
             $(if $(wildcard bench/bench_auth.cpp),$(BUILD)/bench_auth)
 
-.PHONY: all deps run test unit e2e asan fuzz fuzz-short bench clean FORCE
+.PHONY: all deps run test unit e2e asan fuzz fuzz-short bench bench-cluster clean FORCE
 all: $(PROGRAMS) $(UNIT_TESTS) $(BENCHES)
 
 # Objects depend on the flags they were built with: a build/ from before a flag change
@@ -79,14 +84,15 @@ $(LIBCODEC): $(call obj,$(codec_src))
 $(LIBREGISTRY): $(call obj,$(registry_src))
 $(LIBAUTH): $(call obj,$(auth_src))
 $(LIBENGINE): $(call obj,$(engine_src))
+$(LIBCLUSTER): $(call obj,$(cluster_src))
 $(LIBSERVER): $(call obj,$(server_src))
 $(LIBAPI): $(call obj,$(api_src))
 $(BUILD)/%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-ALL_LIBS := $(LIBAPI) $(LIBSERVER) $(LIBAUTH) $(LIBENGINE) $(LIBREGISTRY) $(LIBCODEC)
-SYS_LIBS := $(CODEC_LIBS) $(REGISTRY_LIBS) -lsimdjson
+ALL_LIBS := $(LIBAPI) $(LIBSERVER) $(LIBCLUSTER) $(LIBAUTH) $(LIBENGINE) $(LIBREGISTRY) $(LIBCODEC)
+SYS_LIBS := $(CODEC_LIBS) $(REGISTRY_LIBS) -lsimdjson -lhiredis
 
 # --version names the commit built: $(BUILD)/gen/wspush_version.h is rewritten only when
 # `git describe` changes, so an unchanged tree rebuilds nothing.
@@ -110,6 +116,8 @@ $(BUILD)/test_registry: $(call obj,$(test_registry_src)) $(LIBREGISTRY)
 $(BUILD)/test_auth: $(call obj,$(test_auth_src)) $(LIBAUTH)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(AUTH_LIBS) -lgtest -lgtest_main
 $(BUILD)/test_engine: $(call obj,$(test_engine_src)) $(LIBENGINE) $(LIBREGISTRY) $(LIBCODEC)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(SYS_LIBS) -lgtest -lgtest_main
+$(BUILD)/test_cluster: $(call obj,$(test_cluster_src)) $(LIBCLUSTER) $(LIBENGINE) $(LIBREGISTRY) $(LIBCODEC)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(SYS_LIBS) -lgtest -lgtest_main
 $(BUILD)/test_server: $(call obj,$(test_server_src)) $(ALL_LIBS)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(SYS_LIBS) -lgtest -lgtest_main
@@ -173,6 +181,11 @@ $(filter $(BUILD)/fuzz/fuzz_api_% $(BUILD)/fuzz/fuzz_base64,$(FUZZ_TARGETS)): $(
 $(filter $(BUILD)/fuzz/fuzz_token,$(FUZZ_TARGETS)): $(BUILD)/fuzz/%: tests/fuzz/%.cpp $(auth_src) $(wildcard auth/*.h)
 	@mkdir -p $(dir $@)
 	clang++ $(FUZZ_FLAGS) -o $@ $< $(auth_src) $(AUTH_LIBS)
+# The cluster's parsers: the bus wire format and the --redis URL list (pure translation units).
+$(filter $(BUILD)/fuzz/fuzz_bus_message $(BUILD)/fuzz/fuzz_redis_url,$(FUZZ_TARGETS)): $(BUILD)/fuzz/%: tests/fuzz/%.cpp \
+  cluster/bus_message.cpp cluster/redis_url.cpp $(wildcard cluster/*.h)
+	@mkdir -p $(dir $@)
+	clang++ $(FUZZ_FLAGS) -o $@ $< cluster/bus_message.cpp cluster/redis_url.cpp
 
 # The command line's parsers (host:port, port, flag suggestion): no engine, no DNS.
 FUZZ_CLI_SRC := engine/listen_socket.cpp server/flag_suggestion.cpp
@@ -188,6 +201,10 @@ fuzz-short: $(FUZZ_TARGETS)
 
 bench: all
 	@WSPUSH_BUILD=$(BUILD) bench/run.sh
+
+# The cluster on this machine (not part of make test): CONNS connections over NODES nodes.
+bench-cluster: $(BUILD)/wspush $(BUILD)/wsload
+	@WSPUSH_BUILD=$(BUILD) bench/cluster_bench.sh
 
 clean:
 	rm -rf build build-asan

@@ -1,6 +1,8 @@
 // HttpApi: group membership (GatewayWorker's joinGroup / leaveGroup / ungroup / getClientCountByGroup).
-// Groups hold connections, not uids: "add uid to group" joins the uid's connections open now;
-// a connection opened later by the same uid joins only when asked again.
+// Groups hold uids: "add uid to group" makes the uid a member, so its connections on any node,
+// open now or opened later, receive the group's pushes until it leaves. "joined", "left" and
+// "members" count online connections (as when groups held connections), "removed" member uids.
+// In a cluster a change reaches every node, or, when Redis is unavailable, none (503).
 #include <algorithm>
 #include <charconv>
 
@@ -29,23 +31,43 @@ bool query_number(std::string_view query, std::string_view name, size_t fallback
 
 }  // namespace
 
-// {"group", "connections", "uid_count", "offset", "limit", "uids": [page of distinct uids, sorted]}
-// O(m log m) for m members (collect, sort, dedupe): an admin query, not a hot path.
+// Online connections of uid: here, and in a cluster on every node.
+uint64_t HttpApi::uid_connections(std::string_view uid) {
+    if (ClusterRouter* cl = service_.cluster()) {
+        ClusterPresence p = cl->presence(uid);
+        return p.local + p.remote;
+    }
+    return live_connections(uid);
+}
+
+// O(members): an admin query.
+uint64_t HttpApi::group_connections(std::string_view group) {
+    const registry::UidGroups::Members* members = service_.sessions().groups().members(group);
+    uint64_t n = 0;
+    if (members)
+        for (const std::string& uid : *members) n += uid_connections(uid);
+    return n;
+}
+
+int HttpApi::cluster_unavailable() {
+    ++metrics_.cluster_unavailable;
+    return error(codec::kHttpServiceUnavailable, "cluster unavailable");
+}
+
+// {"group", "connections", "uid_count", "offset", "limit", "uids": [page of member uids, sorted]}
+// O(m log m) for m members (collect, sort): an admin query, not a hot path.
 int HttpApi::group_get(const codec::HttpRequest& req) {
     size_t offset, limit;
     if (!query_number(req.query, "offset", 0, &offset)) return error(codec::kHttpBadRequest, "offset must be a number");
     if (!query_number(req.query, "limit", kDefaultPage, &limit) || limit == 0 || limit > kMaxPage)
         return error(codec::kHttpBadRequest, "limit must be 1-1000");
-    Sessions& sessions = service_.sessions();
-    engine::Server& srv = service_.server();
-    registry::ConnSpan members = sessions.groups().members(match_.group);
+    const registry::UidGroups::Members* members = service_.sessions().groups().members(match_.group);
     uids_.clear();
-    for (registry::ConnId id : members)
-        if (engine::Connection* c = srv.get(id)) uids_.push_back(Sessions::uid_of(*c));
+    if (members)
+        for (const std::string& uid : *members) uids_.push_back(uid);
     std::sort(uids_.begin(), uids_.end());
-    uids_.erase(std::unique(uids_.begin(), uids_.end()), uids_.end());
     JsonWriter w(out_);
-    w.raw("{").key("group").str(match_.group).raw(",").key("connections").num(members.size);
+    w.raw("{").key("group").str(match_.group).raw(",").key("connections").num(group_connections(match_.group));
     w.raw(",").key("uid_count").num(uids_.size()).raw(",").key("offset").num(offset);
     w.raw(",").key("limit").num(limit).raw(",").key("uids").raw("[");
     for (size_t i = offset; i < uids_.size() && i < offset + limit; ++i) {
@@ -57,36 +79,48 @@ int HttpApi::group_get(const codec::HttpRequest& req) {
 }
 
 int HttpApi::group_delete() {
-    size_t removed = service_.sessions().groups().ungroup(match_.group);
+    size_t removed = 0;
+    if (ClusterRouter* cl = service_.cluster()) {
+        if (!cl->group_delete(match_.group, &removed)) return cluster_unavailable();
+    } else {
+        removed = service_.sessions().groups().ungroup(match_.group);
+    }
     JsonWriter(out_).raw("{").key("group").str(match_.group).raw(",").key("removed").num(removed).raw("}\n");
     return codec::kHttpOk;
 }
 
-// {"group", "uid", "joined": connections newly added, "members": connections in the group}
+// {"group", "uid", "joined": the uid's online connections if it was not a member, else 0,
+//  "members": online connections of the group's members}
 int HttpApi::group_member_add(const uint8_t* body, size_t len) {
     std::string_view uid;
     ApiError err;
     if (!parser_.valid_group(match_.group)) return error(codec::kHttpBadRequest, "group name longer than max-uid-len");
     if (!parser_.parse_member(body, len, &uid, &err)) return error(err);
-    Sessions& sessions = service_.sessions();
-    size_t joined = 0;
-    // join() changes the group table only, so the uid's span stays valid while we walk it.
-    for (registry::ConnId id : sessions.uids().find(uid))
-        joined += sessions.groups().join(match_.group, id) == registry::GroupTable::JoinResult::Joined;
+    bool joined = false;
+    if (ClusterRouter* cl = service_.cluster()) {
+        if (!cl->group_join(match_.group, uid, &joined)) return cluster_unavailable();
+    } else {
+        joined = service_.sessions().groups().join(match_.group, uid);
+    }
     JsonWriter w(out_);
     w.raw("{").key("group").str(match_.group).raw(",").key("uid").str(uid);
-    w.raw(",").key("joined").num(joined).raw(",").key("members").num(sessions.groups().group_size(match_.group));
+    w.raw(",").key("joined").num(joined ? uid_connections(uid) : 0);
+    w.raw(",").key("members").num(group_connections(match_.group));
     w.raw("}\n");
     return codec::kHttpOk;
 }
 
 int HttpApi::group_member_remove() {
-    Sessions& sessions = service_.sessions();
-    size_t left = 0;
-    for (registry::ConnId id : sessions.uids().find(match_.uid)) left += sessions.groups().leave(match_.group, id);
+    bool left = false;
+    if (ClusterRouter* cl = service_.cluster()) {
+        if (!cl->group_leave(match_.group, match_.uid, &left)) return cluster_unavailable();
+    } else {
+        left = service_.sessions().groups().leave(match_.group, match_.uid);
+    }
     JsonWriter w(out_);
     w.raw("{").key("group").str(match_.group).raw(",").key("uid").str(match_.uid);
-    w.raw(",").key("left").num(left).raw(",").key("members").num(sessions.groups().group_size(match_.group));
+    w.raw(",").key("left").num(left ? uid_connections(match_.uid) : 0);
+    w.raw(",").key("members").num(group_connections(match_.group));
     w.raw("}\n");
     return codec::kHttpOk;
 }

@@ -116,6 +116,46 @@ void render_traffic(PushService& s, std::string& out) {
     }
 }
 
+// Cluster figures (only with --redis): bus traffic of this node, its health and its peers.
+void render_cluster(PushService& s, const ApiMetrics& api, std::string& out) {
+    ClusterRouter* cl = s.cluster();
+    if (!cl) return;
+    const cluster::Bus& bus = cl->bus();
+    const cluster::BusStats& b = bus.stats();
+    one(out, "wspush_cluster_available", "gauge", "1 when every Redis link of this node is up.", cl->available());
+    one(out, "wspush_cluster_nodes", "gauge", "Nodes alive in the cluster, this one included.",
+        cl->directory().live_nodes() + 1);
+    one(out, "wspush_cluster_remote_uids", "gauge", "Uids online on other nodes (directory entries).",
+        cl->directory().uid_count());
+    family(out, "wspush_cluster_bus_messages_total", "counter", "Bus messages published and received by this node.");
+    sample(out, "wspush_cluster_bus_messages_total", "direction=\"out\"", b.messages_out);
+    sample(out, "wspush_cluster_bus_messages_total", "direction=\"in\"", b.messages_in);
+    family(out, "wspush_cluster_bus_bytes_total", "counter", "Bus payload bytes published and received by this node.");
+    sample(out, "wspush_cluster_bus_bytes_total", "direction=\"out\"", b.bytes_out);
+    sample(out, "wspush_cluster_bus_bytes_total", "direction=\"in\"", b.bytes_in);
+    one(out, "wspush_cluster_bus_errors_total", "counter", "Redis error replies and lost Redis links.", b.errors);
+    one(out, "wspush_cluster_bus_unparsable_total", "counter", "Bus messages that did not parse (dropped).",
+        b.unparsable);
+    one(out, "wspush_cluster_bus_refused_total", "counter",
+        "Publishes refused: Redis down, reconnecting or output bound reached.", b.refused);
+    one(out, "wspush_cluster_bus_unheard_total", "counter", "Publishes Redis delivered to no subscriber.",
+        bus.publishes_unheard());
+    one(out, "wspush_cluster_bus_lost_total", "counter",
+        "Publishes in flight when a Redis link dropped (answered before; may be lost).", bus.publishes_lost());
+    one(out, "wspush_cluster_bus_pending_bytes", "gauge", "Output queued toward Redis.", bus.pending_bytes());
+    one(out, "wspush_cluster_reconnects_total", "counter", "Redis links rebuilt after being up.", bus.reconnects());
+    one(out, "wspush_cluster_unavailable_total", "counter",
+        "Sends and changes that needed another node while the cluster was unavailable.", cl->unavailable_count());
+    one(out, "wspush_cluster_client_refused_total", "counter",
+        "Client messages answered 'error: cluster unavailable'.", s.stats().cluster_refused);
+    one(out, "wspush_cluster_api_unavailable_total", "counter", "API requests answered 503 cluster unavailable.",
+        api.cluster_unavailable);
+    one(out, "wspush_cluster_nodes_expired_total", "counter", "Nodes forgotten after missing their heartbeats.",
+        cl->nodes_expired());
+    one(out, "wspush_cluster_bus_deliveries_total", "counter",
+        "Frames queued to local connections for other nodes' messages.", s.stats().bus.deliveries);
+}
+
 void render_api(const ApiMetrics& api, std::string& out) {
     family(out, "wspush_api_requests_total", "counter", "Push API requests, by route and status.");
     char labels[96];
@@ -150,6 +190,7 @@ void render_api(const ApiMetrics& api, std::string& out) {
 void render_prometheus(PushService& service, const ApiMetrics& api, std::string& out) {
     render_gauges(service, out);
     render_traffic(service, out);
+    render_cluster(service, api, out);
     render_api(api, out);
 }
 

@@ -19,7 +19,7 @@ namespace wspush::api {
 using server::PushService;
 
 // Statuses the API answers with; anything else is counted as "other".
-constexpr int kApiStatuses[] = {200, 400, 401, 403, 404, 405, 500};
+constexpr int kApiStatuses[] = {200, 400, 401, 403, 404, 405, 500, 503};
 constexpr size_t kApiStatusSlots = sizeof kApiStatuses / sizeof kApiStatuses[0] + 1;
 
 // Push handling time, seconds. Local pushes take microseconds; the tail buckets catch a big
@@ -33,6 +33,7 @@ struct ApiMetrics {
     uint64_t push_latency[kPushLatencyBuckets + 1] = {};  // last: +Inf (non-cumulative here)
     double push_latency_sum = 0;
     uint64_t push_latency_count = 0;
+    uint64_t cluster_unavailable = 0;  // requests answered 503 "cluster unavailable"
 
     void count(ApiRoute route, int status);
     void observe_push(double seconds);

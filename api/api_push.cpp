@@ -31,8 +31,35 @@ size_t HttpApi::deliver(const PushItem& item) {
     }
     ServiceStats& st = service_.stats();
     ++st.api_messages;
-    st.routed(st.api, m.len, n);
+    const RouteStatus& rs = router.status();
+    st.routed(st.api, m.len, n, rs.remote);
+    remote_ += rs.remote;
+    if (rs.unavailable) unavailable_ = true;
     return n;
+}
+
+// The push answer: {"delivered": n} (connections queued to on this node), in a cluster with
+// "remote" (connections on other nodes it was sent toward); 503 "cluster unavailable" when a
+// part of it needed another node and Redis could not take it: "delivered" says what got out.
+int HttpApi::push_answer(size_t delivered) {
+    JsonWriter w(out_);
+    w.raw("{");
+    if (unavailable_) w.key("error").str("cluster unavailable").raw(",");
+    w.key("delivered").num(delivered);
+    if (service_.cluster()) w.raw(",").key("remote").num(remote_);
+    if (results_.empty()) {
+        w.raw("}\n");
+    } else {
+        w.raw(",").key("results").raw("[");
+        for (size_t i = 0; i < results_.size(); ++i) {
+            if (i) w.raw(",");
+            w.num(results_[i]);
+        }
+        w.raw("]}\n");
+    }
+    if (!unavailable_) return codec::kHttpOk;
+    ++metrics_.cluster_unavailable;
+    return codec::kHttpServiceUnavailable;
 }
 
 // One push: parsed (its target from the body, or, where the route names the target, `route`
@@ -48,9 +75,10 @@ int HttpApi::push_one(const uint8_t* body, size_t len, PushTargetsAllowed target
         item.name = {static_cast<uint32_t>(batch_.arena.size()), static_cast<uint32_t>(name.size())};
         batch_.arena.append(name);
     }
-    size_t n = deliver(item);
-    JsonWriter(out_).raw("{").key("delivered").num(n).raw("}\n");
-    return codec::kHttpOk;
+    remote_ = 0;
+    unavailable_ = false;
+    results_.clear();
+    return push_answer(deliver(item));
 }
 
 int HttpApi::push(const uint8_t* body, size_t len) {
@@ -68,19 +96,14 @@ int HttpApi::push_batch(const codec::HttpRequest& req, const uint8_t* body, size
     // The results are written after the total; deliver into a reused results list first.
     size_t total = 0;
     results_.clear();
+    remote_ = 0;
+    unavailable_ = false;
     for (const PushItem& item : batch_.items) {
         size_t n = deliver(item);
         total += n;
         results_.push_back(n);
     }
-    JsonWriter w(out_);
-    w.raw("{").key("delivered").num(total).raw(",").key("results").raw("[");
-    for (size_t i = 0; i < results_.size(); ++i) {
-        if (i) w.raw(",");
-        w.num(results_[i]);
-    }
-    w.raw("]}\n");
-    return codec::kHttpOk;
+    return push_answer(total);
 }
 
 int HttpApi::broadcast(const uint8_t* body, size_t len) {

@@ -209,8 +209,46 @@ int HttpApi::get_stats() {
     w.raw(",").key("api_deliveries").num(st.api.deliveries);
     w.raw(",").key("dropped_offline").num(st.dropped_offline);
     w.raw(",").key("http_requests").num(e.http_requests);
+    if (ClusterRouter* cl = service_.cluster()) write_cluster_stats(*cl, w);
     w.raw("}\n");
     return codec::kHttpOk;
+}
+
+// "cluster": {"node", "available", "nodes": live nodes, "totals": {figure: sum over nodes},
+// "per_node": [{"node", "self", "age_ms", figures...}]}. Other nodes' figures are their last
+// heartbeat (at most --cluster-node-timeout old; a silent node drops out).
+void HttpApi::write_cluster_stats(ClusterRouter& cl, JsonWriter& w) {
+    const cluster::Directory& dir = cl.directory();
+    const uint32_t now = service_.server().now_ms();
+    uint64_t own[cluster::kStatCount], totals[cluster::kStatCount];
+    cl.own_stats(own);
+    std::copy(own, own + cluster::kStatCount, totals);
+    size_t nodes = 1;
+    for (const cluster::NodeInfo& ni : dir.nodes()) {
+        if (!ni.alive) continue;
+        ++nodes;
+        for (size_t i = 0; i < cluster::kStatCount; ++i) totals[i] += ni.stats[i];
+    }
+    auto figures = [&](const uint64_t* s) {
+        for (size_t i = 0; i < cluster::kStatCount; ++i)
+            w.raw(",").key(cluster::node_stat_name(static_cast<cluster::NodeStat>(i))).num(s[i]);
+    };
+    w.raw(",").key("cluster").raw("{").key("node").str(cl.node_id());
+    w.raw(",").key("available").boolean(cl.available()).raw(",").key("nodes").num(nodes);
+    w.raw(",").key("totals").raw("{").key("nodes").num(nodes);
+    figures(totals);
+    w.raw("},").key("per_node").raw("[{").key("node").str(cl.node_id()).raw(",").key("self").boolean(true);
+    w.raw(",").key("age_ms").num(0);
+    figures(own);
+    w.raw("}");
+    for (const cluster::NodeInfo& ni : dir.nodes()) {
+        if (!ni.alive) continue;
+        w.raw(",{").key("node").str(ni.id).raw(",").key("self").boolean(false);
+        w.raw(",").key("age_ms").num(now - ni.last_heard_ms);
+        figures(ni.stats);
+        w.raw("}");
+    }
+    w.raw("]}");
 }
 
 }  // namespace wspush::api

@@ -26,6 +26,8 @@
 #include "api/api_metrics.h"
 #include "api/api_request_parser.h"
 #include "api/api_routes.h"
+#include "api/api_json_writer.h"
+#include "server/cluster_router.h"
 #include "server/http_endpoint.h"
 
 namespace wspush::api {
@@ -53,6 +55,7 @@ private:
     // http_api.cpp
     int get_metrics();
     int get_stats();
+    void write_cluster_stats(server::ClusterRouter& cl, JsonWriter& w);
     // api_push.cpp
     int push_one(const uint8_t* body, size_t len, PushTargetsAllowed targets, PushTarget route, std::string_view name);
     int push(const uint8_t* body, size_t len);
@@ -60,12 +63,17 @@ private:
     int broadcast(const uint8_t* body, size_t len);
     int group_push(const uint8_t* body, size_t len);
     size_t deliver(const PushItem& item);
+    int push_answer(size_t delivered);
     // api_groups.cpp
     int group_get(const codec::HttpRequest& req);
     int group_delete();
     int group_member_add(const uint8_t* body, size_t len);
     int group_member_remove();
+    uint64_t uid_connections(std::string_view uid);
+    uint64_t group_connections(std::string_view group);
+    int cluster_unavailable();
     // api_users.cpp
+    uint64_t live_connections(std::string_view uid);
     int user_get();
     int user_disconnect(const uint8_t* body, size_t len);
     int presence(const uint8_t* body, size_t len);
@@ -83,6 +91,8 @@ private:
     std::vector<size_t> results_;             // per item of a batch
     std::string out_;                         // response body
     bool out_is_json_ = true;
+    uint64_t remote_ = 0;       // a push: connections on other nodes it was sent toward
+    bool unavailable_ = false;  // a push needed the cluster and did not get it
 };
 
 }  // namespace wspush::api

@@ -28,6 +28,7 @@ namespace {
 // epoll user data: a live connection's ConnId (generation never 0), or one of these with
 // generation 0 for the loop's own fds.
 constexpr uint64_t kSignalTag = 0xFFFF'FFFFull;
+constexpr uint64_t kWatchTag = 0x4000'0000ull;  // + index in watches_; listeners sit below
 constexpr int kMaxEvents = 1024;
 constexpr int kMaxIov = 64;  // iovecs per writev: 64 frames per syscall at most
 
@@ -117,7 +118,10 @@ int Server::run() {
             uint64_t tag = events[i].data.u64;
             ConnId id = ConnId::unpack(tag);
             if (id.gen == 0) {
-                if (tag == kSignalTag) {
+                if (tag >= kWatchTag && tag < kSignalTag) {
+                    size_t w = static_cast<size_t>(tag - kWatchTag);
+                    if (w < watches_.size() && watches_[w].watcher) watches_[w].watcher->on_fd_event(events[i].events);
+                } else if (tag == kSignalTag) {
                     struct signalfd_siginfo si;
                     while (read(signal_fd_, &si, sizeof si) == sizeof si) {}
                     LOG_INFO("signal received: shutting down");
@@ -145,6 +149,33 @@ int Server::run() {
         reap_pending();
     }
     return 0;
+}
+
+// ---------------------------------------------------------------- foreign fds
+
+bool Server::watch_fd(int fd, uint32_t events, FdWatcher* w) {
+    size_t i = 0;
+    while (i < watches_.size() && watches_[i].fd != fd) ++i;  // a handful of fds: a scan is fine
+    const bool add = i == watches_.size();
+    if (add) {
+        i = 0;
+        while (i < watches_.size() && watches_[i].watcher) ++i;
+        if (i == watches_.size()) watches_.emplace_back();
+    }
+    struct epoll_event ev {};
+    ev.events = events;
+    ev.data.u64 = kWatchTag + i;
+    if (epoll_ctl(epoll_fd_, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev) != 0) return false;
+    watches_[i] = Watch{fd, w};
+    return true;
+}
+
+void Server::unwatch_fd(int fd) {
+    for (Watch& w : watches_) {
+        if (w.fd != fd || !w.watcher) continue;
+        epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+        w = Watch{};  // an event for it later in this batch finds no watcher
+    }
 }
 
 // ---------------------------------------------------------------- accepting
@@ -475,6 +506,8 @@ int Server::next_timeout_ms() {
     }
     if (stopping_) best = std::min<uint32_t>(best, 50);
     best = std::min(best, handler_.next_tick_in_ms());
+    best = std::min(best, wake_within_ms_);
+    wake_within_ms_ = UINT32_MAX;
     return static_cast<int>(best) + (best > 0 ? 1 : 0);  // +1: never wake a hair early
 }
 

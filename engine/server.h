@@ -16,6 +16,7 @@
 #pragma once
 #include <sys/epoll.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -73,6 +74,14 @@ struct ListenerSpec {
 };
 
 class Server;
+
+// Another layer's file descriptor the loop watches beside its own sockets (the cluster's Redis
+// connections). on_fd_event gets epoll's event bits; it may call watch_fd/unwatch_fd.
+class FdWatcher {
+public:
+    virtual ~FdWatcher() = default;
+    virtual void on_fd_event(uint32_t events) = 0;
+};
 
 class ServerHandler {
 public:
@@ -152,6 +161,15 @@ public:
     const EngineStats& stats() const { return stats_; }
     const ServerConfig& config() const { return cfg_; }
     bool stopping() const { return stopping_; }
+
+    // --- for a layer that brings its own sockets (cluster/) ---
+    // Watches fd for `events` (EPOLLIN, EPOLLOUT; level-triggered), replacing what was
+    // watched before; w is called from the loop. False if epoll refused the fd.
+    bool watch_fd(int fd, uint32_t events, FdWatcher* w);
+    // Stops watching fd (before it is closed). No event reaches w after this returns.
+    void unwatch_fd(int fd);
+    // The loop sleeps at most ms before its next on_tick (a watcher's own timers).
+    void wake_within(uint32_t ms) { wake_within_ms_ = std::min(wake_within_ms_, ms); }
 
     // Encodes a frame into a new SharedFrame with one reference (for fan-out by the router).
     static SharedFrame* encode(codec::Opcode op, const void* data, size_t len);
@@ -233,6 +251,13 @@ private:
     bool stopping_ = false;
     bool done_ = false;
     bool handler_busy_ = false;  // on_tick() has background work pending
+    // Watched foreign fds: epoll user data kWatchTag + index (generation 0, like listeners).
+    struct Watch {
+        int fd = -1;
+        FdWatcher* watcher = nullptr;
+    };
+    std::vector<Watch> watches_;
+    uint32_t wake_within_ms_ = UINT32_MAX;
 };
 
 }  // namespace wspush::engine

@@ -215,6 +215,20 @@ int parse_command_line(int argc, char** argv, Config& cfg) {
     token->add_option("--jwt-audience", cfg.jwt_audience, "\"aud\" claim")->type_name("AUD");
     token->add_option("--jwt-issuer", cfg.jwt_issuer, "\"iss\" claim")->type_name("ISS");
 
+    app.add_option("--redis", cfg.redis,
+                   "cluster over Redis: redis://[user:password@]host:port[/db] or unix://[:password@]/path; "
+                   "comma-separated URLs are shards (off when not given)")
+        ->type_name("URL[,URL...]");
+    app.add_option("--node-id", cfg.node_id, "this node's name in the cluster (default <host>-<pid>-<random>)")
+        ->type_name("ID");
+    app.add_option("--redis-prefix", cfg.redis_prefix, "prefix of the cluster's Redis channel names")
+        ->type_name("PREFIX")->capture_default_str();
+    app.add_flag("--reuse-port", cfg.reuse_port, "SO_REUSEPORT: several nodes on one host share the WebSocket and API ports");
+    app.add_option("--cluster-node-timeout", cfg.cluster_node_timeout, "a node's silence before its uids are offline")
+        ->type_name("SECONDS")->capture_default_str()->check(number_in(2, 14, false, "a number of seconds"));
+    app.add_option("--redis-max-pending", cfg.redis_max_pending, "output queued toward Redis before cross-node sends get 503")
+        ->type_name("BYTES")->capture_default_str()->check(bytes(65536, uint64_t(1) << 34));
+
     if (int code = reject_unknown_flags(app, argc, argv); code >= 0) return code;
     try {
         app.parse(argc, argv);
@@ -226,6 +240,20 @@ int parse_command_line(int argc, char** argv, Config& cfg) {
     if (cfg.idle_timeout <= cfg.ping_interval) {
         fprintf(stderr, "--idle-timeout (%g s) must be longer than --ping-interval (%g s)\n", cfg.idle_timeout,
                 cfg.ping_interval);
+        return 2;
+    }
+    for (char ch : cfg.node_id) {
+        if (!isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_' && ch != '.') {
+            fprintf(stderr, "--node-id '%s': use letters, digits, '-', '_' and '.' only\n", cfg.node_id.c_str());
+            return 2;
+        }
+    }
+    if (cfg.node_id.size() > 64) {
+        fprintf(stderr, "--node-id: at most 64 characters\n");
+        return 2;
+    }
+    if (cfg.redis_prefix.size() > 64) {
+        fprintf(stderr, "--redis-prefix: at most 64 characters\n");
         return 2;
     }
     return -1;

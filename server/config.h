@@ -69,6 +69,15 @@ struct Config {
         double ttl = 3600;           // s: an hour, a typical session-token lifetime
         std::string send;            // optional "send" claim
     } token;
+
+    // Cluster (docs/cluster.md). Off unless --redis is given: one process, as before.
+    std::string redis;               // redis://... or unix://..., comma list = shards
+    std::string node_id;             // empty: <hostname>-<pid>-<random>, unique per start
+    std::string redis_prefix = "wspush:";  // channel names: several clusters can share a Redis
+    bool reuse_port = false;         // SO_REUSEPORT: N nodes on one host share the port (one per core)
+    double cluster_heartbeat = 1;    // s: a node's heartbeat and liveness probe period
+    double cluster_node_timeout = 5; // s: 5 missed heartbeats: its uids go offline (the spec: < 15 s)
+    uint64_t redis_max_pending = 16 << 20;  // B: output toward a slow Redis before we refuse (503)
 };
 
 // Parses argv into cfg. Returns -1 to go on, or an exit code (0 after --help, 2 on error)

@@ -45,8 +45,19 @@ size_t LocalRouter::to_uid(std::string_view uid, const Outgoing& m) {
     return to_span(sessions_.uids().find(uid), m);
 }
 
+// O(members): each member uid is looked up; one encoding for all that are online.
 size_t LocalRouter::to_group(std::string_view group, const Outgoing& m) {
-    return to_span(sessions_.groups().members(group), m);
+    const registry::UidGroups::Members* members = sessions_.groups().members(group);
+    if (!members) return 0;
+    std::optional<FrameRef> frame;
+    size_t n = 0;
+    for (const std::string& uid : *members) {
+        registry::ConnSpan conns = sessions_.uids().find(uid);
+        if (conns.empty()) continue;
+        if (!frame) frame.emplace(Server::encode(m.op, m.data, m.len));
+        n += send_to(conns, frame->get());
+    }
+    return n;
 }
 
 // One encoding for every uid's connections; the frame is allocated only when someone is online.

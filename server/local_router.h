@@ -16,6 +16,10 @@ public:
     size_t to_group(std::string_view group, const Outgoing& m) override;
     size_t to_all(const Outgoing& m) override;
     size_t to_uids(const std::string_view* uids, size_t count, const Outgoing& m) override;
+    // Queues an encoded frame to every live connection of uid (the cluster's receiving side).
+    size_t send_to_uid(std::string_view uid, engine::SharedFrame* frame) {
+        return send_to(sessions_.uids().find(uid), frame);
+    }
 
 private:
     size_t to_span(registry::ConnSpan conns, const Outgoing& m);

@@ -2,15 +2,19 @@
 // listeners, run the loop until SIGTERM/SIGINT has finished a graceful shutdown.
 #include <signal.h>
 
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <random>
 #include <fstream>
 #include <memory>
 #include <sstream>
 
 #include "auth/token_minter.h"
 #include "auth/token_verifier.h"
+#include "cluster/redis_url.h"
 #include "engine/fd_limit.h"
 #include "engine/listen_socket.h"
 #include "engine/log.h"
@@ -96,6 +100,18 @@ int print_token(const server::Config& cfg) {
     return 0;
 }
 
+// <hostname>-<pid>-<4 random hex digits>: unique per start, readable in logs and /v1/stats.
+std::string default_node_id() {
+    char host[256] = "node";
+    gethostname(host, sizeof host - 1);
+    std::string id;
+    for (const char* p = host; *p && id.size() < 40; ++p)
+        id += (isalnum(static_cast<unsigned char>(*p)) || *p == '-' || *p == '.') ? *p : '_';
+    char tail[32];
+    snprintf(tail, sizeof tail, "-%d-%04x", static_cast<int>(getpid()), static_cast<unsigned>(std::random_device{}() & 0xffff));
+    return id + tail;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -169,6 +185,22 @@ int main(int argc, char** argv) {
         }
     }
 
+    std::vector<cluster::RedisEndpoint> shards;
+    if (!cfg.redis.empty()) {
+        std::string err;
+        if (!cluster::parse_redis_urls(cfg.redis, &shards, &err)) {
+            LOG_ERROR("%s", err.c_str());
+            return 2;
+        }
+        for (auto& ep : shards) {
+            if (!cluster::resolve_endpoint(ep, &err)) {  // once, here: hiredis 0.14 would block on it
+                LOG_ERROR("--redis: %s", err.c_str());
+                return 2;
+            }
+        }
+        if (cfg.node_id.empty()) cfg.node_id = default_node_id();
+    }
+
     engine::ServerConfig sc;
     sc.max_conns = cfg.max_conns;
     sc.max_message = cfg.max_message;
@@ -197,6 +229,7 @@ int main(int argc, char** argv) {
     engine::ListenerSpec ws;
     ws.host = engine::numeric_host(ws_addr);
     ws.port = cfg.port;
+    ws.reuse_port = cfg.reuse_port;
     ws.max_body = cfg.http_max_body;
     uint16_t port = server.listen(ws, &error);
     if (port == 0) {
@@ -210,6 +243,7 @@ int main(int argc, char** argv) {
         api.host = engine::numeric_host(api_addr);
         api.port = api_port;
         api.websocket = false;
+        api.reuse_port = cfg.reuse_port;  // nodes on one host share the API port too: any answers for all
         api.max_body = cfg.api_max_body;
         api.max_conns = cfg.api_max_conns;
         api_bound = server.listen(api, &error);
@@ -235,8 +269,16 @@ int main(int argc, char** argv) {
              (unsigned long long)cfg.max_backlog, cfg.max_uid_len,
              cfg.allowed_origins.empty() ? "any" : cfg.allowed_origins.c_str(), cfg.handshake_timeout,
              cfg.login_timeout, cfg.ping_interval, cfg.idle_timeout, cfg.http_idle_timeout, cfg.shutdown_timeout);
+    if (!shards.empty()) {
+        std::string list;
+        for (const auto& ep : shards) list += (list.empty() ? "" : ", ") + ep.display;
+        service.enable_cluster(std::move(shards), cfg.node_id);
+        LOG_INFO("cluster: node %s over %s (connecting; while Redis is unreachable this node serves its own "
+                 "clients and answers cross-node sends 'cluster unavailable')", cfg.node_id.c_str(), list.c_str());
+    }
     server.handle_signals();
     int rc = server.run();
+    service.leave_cluster();
     LOG_INFO("%s", service.stats_line().c_str());
     LOG_INFO("bye");
     return rc;

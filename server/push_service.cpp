@@ -79,6 +79,11 @@ void PushService::attach(engine::Server& server) {
     router_ = std::make_unique<LocalRouter>(server, sessions_);
 }
 
+void PushService::enable_cluster(std::vector<cluster::RedisEndpoint> shards, std::string node_id) {
+    cluster_ = std::make_unique<ClusterRouter>(*server_, sessions_, stats_, cfg_, std::move(shards), std::move(node_id));
+    server_->wake_within(0);  // connect at the first loop iteration, not a second later
+}
+
 void PushService::set_api(size_t listener_index, std::unique_ptr<HttpEndpoint> api) {
     api_listener_ = listener_index;
     api_ = std::move(api);
@@ -117,13 +122,16 @@ void PushService::on_open(engine::Connection& c, const codec::Upgrade&) {
 }
 
 void PushService::on_close(engine::Connection& c) {
-    if (sessions_.logged_in(c))
-        LOG_DEBUG("logout uid=\"%s\" fd=%d", engine::log_escape(sessions_.uid_of(c)).c_str(), c.fd);
-    if (sessions_.logged_in(c) && sessions_.keeps_state()) {
+    if (!sessions_.logged_in(c)) return sessions_.logout(c);
+    LOG_DEBUG("logout uid=\"%s\" fd=%d", engine::log_escape(sessions_.uid_of(c)).c_str(), c.fd);
+    if (sessions_.keeps_state()) {
         ClientState& st = sessions_.state(c);
         if (st.wheel_index != ExpiryWheel::kNone) expiry_.remove(st.exp_s, st.wheel_index);
     }
+    if (!cluster_) return sessions_.logout(c);
+    std::string uid(Sessions::uid_of(c));  // the view dies with the logout
     sessions_.logout(c);
+    cluster_->local_presence_changed(uid);
 }
 
 void PushService::on_message(engine::Connection& c, Opcode op, uint8_t* data, size_t len) {
@@ -179,6 +187,7 @@ void PushService::start_session(engine::Connection& c, std::string_view uid, con
             st.wheel_index = expiry_.add(c.id, st.exp_s);
         }
     }
+    if (cluster_) cluster_->local_presence_changed(uid);
     // The reply is built in one buffer: "login success, your uid is " + uid.
     const size_t len = uid.size();
     engine::FrameRef reply(engine::SharedFrame::create(codec::frame_size(kLoginReply.size() + len)));
@@ -238,15 +247,26 @@ void PushService::route(engine::Connection& c, Opcode op, const uint8_t* data, s
     Outgoing m{op, data + tlen + 1, len - tlen - 1};
     if (cfg_.mark_sender) m.sender = Sessions::uid_of(c);
     size_t n;
-    if (target == kBroadcastTarget) {
-        if (may_send != auth::SendScope::All) return refuse_send(c, "error: this connection may not send to all");
-        ++stats_.to_all;
-        n = router_->to_all(m);
-    } else {
-        ++stats_.to_uid;
-        n = router_->to_uid(target, m);
-    }
+    const bool all = target == kBroadcastTarget;
+    if (all && may_send != auth::SendScope::All) return refuse_send(c, "error: this connection may not send to all");
+    if (all) ++stats_.to_all;
+    else ++stats_.to_uid;
+    if (cluster_) return route_cluster(c, target, m, all);
+    n = all ? router_->to_all(m) : router_->to_uid(target, m);
     stats_.routed(stats_.client, m.payload_size(), n);
+}
+
+// The sender hears when the cluster could not take its message (never a silent loss).
+void PushService::route_cluster(engine::Connection& c, std::string_view target, const Outgoing& m, bool all) {
+    size_t n = all ? cluster_->to_all(m) : cluster_->to_uid(target, m);
+    const RouteStatus& st = cluster_->status();
+    stats_.routed(stats_.client, m.payload_size(), n, st.remote);
+    if (!st.unavailable) return;
+    ++stats_.cluster_refused;
+    std::string text = all ? "error: cluster unavailable: delivered on this node only (" + std::to_string(n) + ")"
+                           : "error: cluster unavailable: message to " + std::string(target) +
+                                 " not delivered beyond this node (" + std::to_string(n) + " here)";
+    server_->send_message(c, Opcode::Text, text.data(), text.size());
 }
 
 bool PushService::on_http_head(engine::Connection& c, const codec::HttpRequest& req) {
@@ -273,6 +293,7 @@ bool PushService::on_tick(uint32_t now_ms) {
     // loop iteration, with the loop polling while any is left. Nothing pending: a few loads.
     bool busy = sessions_.uids().advance_resize();
     if (expiry_.size() > 0) expire_tokens();
+    if (cluster_) cluster_->tick(now_ms);
     if (cfg_.stats_interval > 0) {
         if (next_stats_ms_ == 0) next_stats_ms_ = now_ms + static_cast<uint32_t>(cfg_.stats_interval * 1000);
         if (static_cast<int32_t>(now_ms - next_stats_ms_) >= 0) {

@@ -22,6 +22,8 @@
 
 #include "auth/token_verifier.h"
 #include "engine/server.h"
+#include "cluster/redis_url.h"
+#include "server/cluster_router.h"
 #include "server/config.h"
 #include "server/expiry_wheel.h"
 #include "server/http_endpoint.h"
@@ -38,6 +40,10 @@ public:
 
     // Binds the engine (constructed with this service as its handler).
     void attach(engine::Server& server);
+    // Joins the cluster (--redis): every route from now on goes through a ClusterRouter.
+    void enable_cluster(std::vector<cluster::RedisEndpoint> shards, std::string node_id);
+    // Closes the Redis links: before the engine that watches their sockets is destroyed.
+    void leave_cluster() { cluster_.reset(); }
     // Requests arriving on this listener index go to the HTTP API.
     void set_api(size_t listener_index, std::unique_ptr<HttpEndpoint> api);
     // --auth jwt: logins are tokens checked by this verifier (set before the loop runs).
@@ -53,7 +59,8 @@ public:
     void on_http(engine::Connection& c, const codec::HttpRequest& req, uint8_t* body, size_t len) override;
     bool on_tick(uint32_t now_ms) override;
 
-    Router& router() { return *router_; }
+    Router& router() { return cluster_ ? static_cast<Router&>(*cluster_) : *router_; }
+    ClusterRouter* cluster() { return cluster_.get(); }  // null unless --redis
     Sessions& sessions() { return sessions_; }
     ServiceStats& stats() { return stats_; }
     engine::Server& server() { return *server_; }
@@ -72,11 +79,13 @@ private:
     void refuse_send(engine::Connection& c, std::string_view error);
     bool over_rate(ClientState& st);
     void expire_tokens();
+    void route_cluster(engine::Connection& c, std::string_view target, const Outgoing& m, bool all);
 
     Config cfg_;
     engine::Server* server_ = nullptr;
     Sessions sessions_;
     std::unique_ptr<LocalRouter> router_;
+    std::unique_ptr<ClusterRouter> cluster_;  // --redis: routes through the bus as well
     std::unique_ptr<HttpEndpoint> api_;
     size_t api_listener_ = SIZE_MAX;
     ServiceStats stats_;

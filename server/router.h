@@ -3,7 +3,9 @@
 // calls only this; LocalRouter delivers within this process. A cluster adds a router that
 // publishes to the other nodes and delivers locally, without touching the protocol code.
 //
-// Return contract: the number of connections the message was queued to on this node.
+// Return contract: the number of connections the message was queued to on this node. What
+// the last call did beyond this node is in status(): connections it was sent toward on other
+// nodes, and whether the cluster could not take it (LocalRouter leaves both zero).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -23,6 +25,12 @@ struct Outgoing {
     size_t payload_size() const { return sender.empty() ? len : sender.size() + 1 + len; }
 };
 
+// Beyond this node, for the last call (cluster mode only).
+struct RouteStatus {
+    uint64_t remote = 0;       // connections on other nodes the message was published toward
+    bool unavailable = false;  // it needed another node and the cluster could not take it
+};
+
 class Router {
 public:
     virtual ~Router() = default;
@@ -36,6 +44,10 @@ public:
         for (size_t i = 0; i < count; ++i) n += to_uid(uids[i], m);
         return n;
     }
+    const RouteStatus& status() const { return status_; }
+
+protected:
+    RouteStatus status_;
 };
 
 }  // namespace wspush::server

@@ -29,19 +29,22 @@ struct ServiceStats {
     uint64_t rate_limited = 0;       // connections closed 1008 "rate limit" (--client-rate)
     uint64_t token_expired = 0;      // connections closed 1008 "token expired" at their token's exp
     PathCounters client, api;        // by path, for /metrics
+    PathCounters bus;                // cluster: messages other nodes sent here for our connections
+    uint64_t cluster_refused = 0;    // client messages answered "error: cluster unavailable"
 
-    uint64_t deliveries() const { return client.deliveries + api.deliveries; }
+    uint64_t deliveries() const { return client.deliveries + api.deliveries + bus.deliveries; }
     uint64_t auth_failures_total() const {
         uint64_t n = 0;
         for (uint64_t v : auth_failures) n += v;
         return n;
     }
     // Every routed message, whichever way it came: `payload` bytes went to n connections.
-    void routed(PathCounters& path, size_t payload, size_t n) {
+    // remote: connections on other nodes it was sent toward (cluster), counted there, not here.
+    void routed(PathCounters& path, size_t payload, size_t n, uint64_t remote = 0) {
         path.bytes_in += payload;
         path.deliveries += n;
         path.bytes_out += n * payload;
-        if (n == 0) ++dropped_offline;
+        if (n == 0 && remote == 0) ++dropped_offline;
     }
 };
 

@@ -19,7 +19,6 @@ bool Sessions::login(engine::Connection& c, std::string_view uid) {
 void Sessions::logout(engine::Connection& c) {
     if (!logged_in(c)) return;
     uids_.remove(uid_of(c), c.id);
-    groups_.leave_all(c.id);
     // Swap-remove from the dense online list.
     engine::Connection* last = online_.back();
     online_[c.user_index] = last;

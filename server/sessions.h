@@ -11,7 +11,7 @@
 
 #include "auth/token_verifier.h"
 #include "engine/connection.h"
-#include "registry/group_table.h"
+#include "registry/uid_groups.h"
 #include "registry/uid_table.h"
 
 namespace wspush::server {
@@ -30,7 +30,7 @@ struct ClientState {
 
 class Sessions {
 public:
-    explicit Sessions(size_t max_uid_len) : uids_(max_uid_len), groups_(max_uid_len) {}
+    explicit Sessions(size_t max_uid_len) : uids_(max_uid_len) {}
 
     static bool logged_in(const engine::Connection& c) { return c.user_ptr != nullptr; }
     static std::string_view uid_of(const engine::Connection& c) {
@@ -38,8 +38,8 @@ public:
     }
     // Registers c under uid. False when the uid is too long for the table.
     bool login(engine::Connection& c, std::string_view uid);
-    // Forgets c: its uid entry (only c's, never another connection of the same uid), its
-    // groups and its place in the online list. O(1) plus its group memberships.
+    // Forgets c: its uid entry (only c's, never another connection of the same uid) and its
+    // place in the online list. O(1). Groups hold uids: the uid stays in its groups.
     void logout(engine::Connection& c);
 
     const std::vector<engine::Connection*>& online() const { return online_; }
@@ -50,11 +50,12 @@ public:
     ClientState& state(const engine::Connection& c) { return state_[c.user_index]; }
     registry::UidTable& uids() { return uids_; }
     const registry::UidTable& uids() const { return uids_; }
-    registry::GroupTable& groups() { return groups_; }
+    registry::UidGroups& groups() { return groups_; }
+    const registry::UidGroups& groups() const { return groups_; }
 
 private:
     registry::UidTable uids_;
-    registry::GroupTable groups_;
+    registry::UidGroups groups_;
     std::vector<engine::Connection*> online_;  // stable pointers (SlotMap chunks)
     std::vector<ClientState> state_;           // parallel to online_ when keep_state_
     bool keep_state_ = false;

@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(g++ make clang libclang-rt-14-dev libssl-dev libxxhash-dev libgtest-dev libbenchmark-dev
       libcli11-dev nlohmann-json3-dev libsimdjson-dev libabsl-dev libjwt-dev python3 python3-websockets curl
       python3-jwt python3-cryptography
-      nodejs gnuplot-nox wrk chromium)
+      nodejs gnuplot-nox wrk chromium libhiredis-dev redis-server)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
