@@ -270,6 +270,32 @@ class Routing(ClusterCase):
         self.assertEqual(B.api("POST", "/v1/push", {"uid": "ghost", "message": "m"}), (200, {"delivered": 0, "remote": 0}))
 
 
+class SenderRules(ClusterCase):
+    """--mark-sender and --client-send hold across nodes: the mark travels with the message
+    over the bus, and a refused broadcast never reaches the bus."""
+    def start_node(self, name, url, *extra):
+        return super().start_node(name, url, "--mark-sender", "--client-send", "uid", *extra)
+
+    async def test_a_marked_message_arrives_marked_on_another_node(self):
+        A, B = self.nodes["A"], self.nodes["B"]
+        alice = await self.login(A, "alice")
+        bob = await self.login(B, "bob")
+        await self.wait_presence(B, "alice", 1)
+        await bob.send("alice:hi: there")
+        self.assertEqual(await self.recv(alice), "bob:hi: there")
+        await bob.send(b"alice:\x00bin")
+        self.assertEqual(await self.recv(alice), b"bob:\x00bin")
+
+    async def test_a_refused_broadcast_reaches_no_node(self):
+        A, B = self.nodes["A"], self.nodes["B"]
+        alice = await self.login(A, "alice")
+        bob = await self.login(B, "bob")
+        await self.wait_presence(B, "alice", 1)
+        await bob.send("all:phish")
+        self.assertEqual(await self.recv(bob), "error: this connection may not send to all")
+        await self.assertNothing(alice)
+
+
 class Groups(ClusterCase):
     async def test_group_push_reaches_members_on_every_node_and_after_a_reconnect(self):
         A, B, C = (self.nodes[n] for n in "ABC")
