@@ -29,6 +29,8 @@
 #include "engine/engine_stats.h"
 #include "engine/shared_frame.h"
 #include "engine/timeout_lists.h"
+#include "engine/tls_context.h"
+#include "engine/tls_transport.h"
 
 namespace wspush::engine {
 
@@ -55,6 +57,7 @@ struct ListenerSpec {
     bool websocket = true;    // false: HTTP only (the push API); upgrades are plain requests
     bool reuse_port = false;
     int backlog = 4096;
+    TlsContext* tls = nullptr;  // serve TLS with this context (it must outlive the Server)
 };
 
 class Server;
@@ -95,7 +98,8 @@ public:
     // Graceful shutdown: stop accepting, close every WebSocket with 1001, flush for at most
     // shutdown_timeout_ms, then return from run(). Safe to call from a handler.
     void stop();
-    // SIGTERM and SIGINT call stop() (through a signalfd in the loop).
+    // SIGTERM and SIGINT call stop() (through a signalfd in the loop); with a TLS listener,
+    // SIGHUP reloads its certificate and key.
     void handle_signals();
 
     // --- for the handler and the router ---
@@ -118,6 +122,8 @@ public:
     size_t open_websockets() const { return open_ws_; }
     size_t connections() const { return slots_.size(); }
     const EngineStats& stats() const { return stats_; }
+    // Null without a TLS listener.
+    const TlsStats* tls_stats() const { return tls_ ? &tls_stats_ : nullptr; }
     const ServerConfig& config() const { return cfg_; }
     bool stopping() const { return stopping_; }
 
@@ -132,8 +138,18 @@ private:
     };
 
     void on_accept(size_t listener_index);
+    void on_signals();
     void on_readable(Connection& c);
     void on_writable(Connection& c);
+    // TLS connections (server_tls.cpp): the same paths through TlsTransport.
+    bool is_tls(const Connection& c) const { return listeners_[c.listener].spec.tls != nullptr; }
+    void on_readable_tls(Connection& c);
+    void on_writable_tls(Connection& c);
+    void drain_raw(Connection& c);
+    void refuse_plain_http(Connection& c);
+    void reload_tls();
+    // writev(2) for a plaintext connection, TLS records for a TLS one; same return contract.
+    ssize_t write_out(Connection& c, const struct iovec* iov, int n);
     void handle_bytes(Connection& c, uint8_t* data, size_t len);
     void handle_ws_bytes(Connection& c, uint8_t* data, size_t len);
     void handle_http_bytes(Connection& c, uint8_t* data, size_t len);
@@ -186,6 +202,8 @@ private:
     bool stopping_ = false;
     bool done_ = false;
     bool handler_busy_ = false;  // on_tick() has background work pending
+    TlsStats tls_stats_;
+    std::unique_ptr<TlsTransport> tls_;  // only with a TLS listener
 };
 
 }  // namespace wspush::engine

@@ -35,6 +35,7 @@ private:
 };
 
 void Server::on_readable(Connection& c) {
+    if (is_tls(c)) return on_readable_tls(c);
     uint8_t* buf = read_buf_.get();
     const size_t cap = cfg_.read_buffer_bytes;
     while (!c.has(kFlagReaped)) {
@@ -277,7 +278,7 @@ bool Server::upgrade(Connection& c, const codec::Upgrade& up) {
     // the end-of-iteration flush (same one syscall, no allocation). Queue only what is left,
     // or everything when earlier responses are still queued (order).
     size_t sent = 0;
-    if (c.out.empty()) {
+    if (c.out.empty() && !is_tls(c)) {
         ssize_t w = ::send(c.fd, buf, n, MSG_NOSIGNAL);
         if (w > 0) {
             sent = static_cast<size_t>(w);

@@ -46,6 +46,10 @@ int parse_command_line(int argc, char** argv, Config& cfg) {
         ->check(CLI::ExistingFile);
     app.add_option("--api-max-body", cfg.api_max_body, "largest API request body in bytes (beyond: 413)")
         ->capture_default_str()->check(CLI::Range(uint64_t(1), uint64_t(1) << 31));
+    app.add_option("--tls-cert", cfg.tls_cert,
+                   "PEM certificate (chain: leaf first) to serve wss:// and https:// on --port; SIGHUP reloads it");
+    app.add_option("--tls-key", cfg.tls_key, "PEM private key of --tls-cert; SIGHUP reloads it");
+    app.add_flag("--api-tls", cfg.api_tls, "serve the push API over TLS too, with the same certificate");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -55,6 +59,14 @@ int parse_command_line(int argc, char** argv, Config& cfg) {
     if (cfg.idle_timeout <= cfg.ping_interval) {
         fprintf(stderr, "--idle-timeout (%g s) must be longer than --ping-interval (%g s)\n", cfg.idle_timeout,
                 cfg.ping_interval);
+        return 2;
+    }
+    if (cfg.tls_cert.empty() != cfg.tls_key.empty()) {
+        fprintf(stderr, "--tls-cert and --tls-key go together\n");
+        return 2;
+    }
+    if (cfg.api_tls && cfg.tls_cert.empty()) {
+        fprintf(stderr, "--api-tls needs --tls-cert and --tls-key\n");
         return 2;
     }
     return -1;

@@ -11,6 +11,7 @@
 #include "engine/listen_socket.h"
 #include "engine/log.h"
 #include "engine/server.h"
+#include "engine/tls_context.h"
 #include "server/config.h"
 #include "api/http_api.h"
 #include "server/push_service.h"
@@ -83,6 +84,18 @@ int main(int argc, char** argv) {
     sc.idle_timeout_ms = ms(cfg.idle_timeout);
     sc.shutdown_timeout_ms = ms(cfg.shutdown_timeout);
 
+    // Before any listener: a bad certificate must stop the start, never leave a plaintext port.
+    engine::TlsContext tls;
+    const bool tls_on = !cfg.tls_cert.empty();
+    if (tls_on) {
+        std::string why;
+        if (!tls.load(cfg.tls_cert, cfg.tls_key, &why)) {
+            LOG_ERROR("refusing to start: %s", why.c_str());
+            return 2;
+        }
+        LOG_INFO("TLS certificate: %s", tls.describe().c_str());
+    }
+
     server::PushService service(cfg);
     engine::Server server(sc, service);
     service.attach(server);
@@ -91,24 +104,27 @@ int main(int argc, char** argv) {
     engine::ListenerSpec ws;
     ws.host = cfg.host;
     ws.port = cfg.port;
+    ws.tls = tls_on ? &tls : nullptr;
     uint16_t port = server.listen(ws, &error);
     if (port == 0) {
         LOG_ERROR("%s", error.c_str());
         return 1;
     }
-    LOG_INFO("listening on %s:%u (websocket)", cfg.host.c_str(), port);
+    LOG_INFO("listening on %s:%u (websocket%s)", cfg.host.c_str(), port, tls_on ? ", tls" : "");
     if (api_on) {
         engine::ListenerSpec api;
         api.host = api_host;
         api.port = api_port;
         api.websocket = false;
+        api.tls = cfg.api_tls ? &tls : nullptr;
         uint16_t bound = server.listen(api, &error);
         if (bound == 0) {
             LOG_ERROR("%s (use --api-listen to move the push API, or --api-listen off)", error.c_str());
             return 1;
         }
         service.set_api(1, std::make_unique<api::HttpApi>(service, cfg.api_key));
-        LOG_INFO("listening on %s:%u (api%s)", api_host.c_str(), bound, cfg.api_key.empty() ? ", no key" : ", key required");
+        LOG_INFO("listening on %s:%u (api%s%s)", api_host.c_str(), bound, cfg.api_key.empty() ? ", no key" : ", key required",
+                 cfg.api_tls ? ", tls" : "");
     }
     LOG_INFO("limits: max-conns %zu (fd ceiling %zu), max-message %llu B, max-backlog %llu B, max-uid-len %zu, "
              "timeouts: handshake %gs login %gs ping %gs idle %gs shutdown %gs",
