@@ -6,13 +6,15 @@ import unittest
 import websockets
 
 from rawws import RawClient
-from wspush_server import SLOW, WspushServer
+from wspush_server import SLOW, WspushServer, client_ssl_context
 
 
 class WspushTestCase(unittest.IsolatedAsyncioTestCase):
     # Command-line options for this class's server, e.g. {"--max-message": 1024}.
     server_options = {}
     server_env = {}
+    # None: TLS when the run says so (WSPUSH_E2E_TLS=1); True/False: always / never.
+    server_tls = None
 
     # Generous bounds for things that should happen "at once" on loopback.
     PROMPT = 3.0 * SLOW
@@ -41,7 +43,7 @@ class WspushTestCase(unittest.IsolatedAsyncioTestCase):
     async def asyncSetUp(self):
         loop = asyncio.get_running_loop()
         loop.set_debug(False)  # IsolatedAsyncioTestCase turns it on; it slows the flood tests
-        self.server = WspushServer(self.server_options, self.server_env)
+        self.server = WspushServer(self.server_options, self.server_env, self.server_tls)
         self.addCleanup(self.server.stop)  # cleanups run LIFO: clients close first
         self.server.start()
 
@@ -49,6 +51,8 @@ class WspushTestCase(unittest.IsolatedAsyncioTestCase):
         kwargs.setdefault("ping_interval", None)
         kwargs.setdefault("open_timeout", self.PROMPT)
         kwargs.setdefault("close_timeout", 1.0 * SLOW)
+        if self.server.tls:
+            kwargs.setdefault("ssl", client_ssl_context())
         ws = await websockets.connect(self.server.url, **kwargs)
         self.addAsyncCleanup(self._close_quietly, ws)
         return ws
@@ -60,7 +64,8 @@ class WspushTestCase(unittest.IsolatedAsyncioTestCase):
         return ws
 
     async def raw(self, rcvbuf=None):
-        client = await RawClient.open(self.server.port, rcvbuf)
+        client = await RawClient.open(self.server.port, rcvbuf,
+                                      client_ssl_context() if self.server.tls else None)
         self.addCleanup(client.abort)
         return client
 
