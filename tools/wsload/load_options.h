@@ -34,6 +34,10 @@ struct LoadOptions {
     double drain_s = 10;                   // after sending stops: wait this long for stragglers
     double settle_s = 0.5;                 // connect: idle time before sampling server RSS
     bool progress = true;                  // one stderr line per second during long runs
+    bool tls = false;                      // wss://: TLS to the server (full handshake per connection)
+    std::string tls_ca;                    // --tls: trust this CA file (else the system's roots)
+    bool tls_insecure = false;             // --tls: verify nothing (a throwaway certificate)
+    bool tls_resume = false;               // --tls: resume one ticket per worker (cheap reconnects)
 
     // Broadcast completion is tracked per sequence number in shared memory (24 B each, touched
     // lazily); a duration-bound run stops sending when it reaches this many.

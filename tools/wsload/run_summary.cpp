@@ -40,7 +40,8 @@ int print_run_summary(const LoadOptions& o, const RunResult& r) {
                    {"payload_bytes", o.payload_bytes}, {"binary", o.binary},
                    {"inflight", o.inflight},       {"senders", o.senders},
                    {"rate", o.rate},               {"window", o.window},
-                   {"messages", o.messages},       {"duration_s", o.duration_s}};
+                   {"messages", o.messages},       {"duration_s", o.duration_s},
+                   {"tls", o.tls},                 {"tls_resume", o.tls_resume}};
     j["connect"] = {{"logged_in", r.logged_in},
                     {"failed", r.failed},
                     {"seconds", r.connect_seconds},
