@@ -8,7 +8,8 @@ const os = require('os');
 const path = require('path');
 
 const dir = process.argv[2] || 'build/bench';
-const scenarios = ['connect', 'broadcast_1', 'broadcast_16', 'p2p_rate', 'p2p_max'];
+const scenarios = ['connect', 'broadcast_1', 'broadcast_16', 'p2p_rate', 'p2p_max',
+  'tls_connect_ec', 'tls_connect_rsa', 'tls_broadcast_16', 'tls_p2p_max'];
 const servers = ['wspush', 'peer'];
 
 const runs = {};
@@ -33,6 +34,7 @@ const rows = [
   ['connect', 'connect latency p99', 'connect.latency_us.p99', 'us', 'lower'],
   ['connect', 'server RSS per connection', 'server.rss_per_connection_bytes', 'B', 'lower'],
   ['connect', 'server private memory per connection', 'server.anon_per_connection_bytes', 'B', 'lower'],
+  ['connect', 'server CPU per login', 'server.cpu_us_per_login', 'us', 'lower'],
 ];
 for (const s of ['broadcast_1', 'broadcast_16']) {
   rows.push([s, 'deliveries/s', 'run.deliveries_per_second', '/s', 'higher']);
@@ -48,6 +50,21 @@ for (const s of ['p2p_rate', 'p2p_max']) {
   rows.push([s, 'latency p99', 'run.latency_us.p99', 'us', 'lower']);
   rows.push([s, 'latency p99.9', 'run.latency_us.p99_9', 'us', 'lower']);
   rows.push([s, 'latency max', 'run.latency_us.max', 'us', 'lower']);
+  rows.push([s, 'server CPU per delivery', 'server.cpu_us_per_delivery', 'us', 'lower']);
+}
+
+// TLS: logins/s is one full handshake (ECDSA P-256 or RSA 2048 certificate) + upgrade + login
+// per connection; wsload verifies every chain, so on 2 cores it may be the limit: the server's
+// CPU per login is the figure that is the server's alone.
+for (const s of ['tls_connect_ec', 'tls_connect_rsa']) {
+  rows.push([s, 'handshakes+logins/s', 'connect.logins_per_second', '/s', 'higher']);
+  rows.push([s, 'server CPU per login', 'server.cpu_us_per_login', 'us', 'lower']);
+  rows.push([s, 'connect latency p99', 'connect.latency_us.p99', 'us', 'lower']);
+}
+rows.push(['tls_connect_ec', 'server private memory per connection', 'server.anon_per_connection_bytes', 'B', 'lower']);
+for (const s of ['tls_broadcast_16', 'tls_p2p_max']) {
+  rows.push([s, 'deliveries/s', 'run.deliveries_per_second', '/s', 'higher']);
+  rows.push([s, 'latency p99', s === 'tls_p2p_max' ? 'run.latency_us.p99' : 'run.broadcast_completion_us.p99', 'us', 'lower']);
   rows.push([s, 'server CPU per delivery', 'server.cpu_us_per_delivery', 'us', 'lower']);
 }
 
@@ -74,6 +91,16 @@ for (const [s, label, p, unit, better] of rows) {
   console.log(line([s, `${label} (${unit})`, fmt(w), fmt(q), ratio === undefined ? '-' : ratio.toFixed(2), better]));
 }
 console.log('');
+// TLS against plaintext, both wspush, same run (the issue's goal: TLS p2p >= 0.5 x plaintext).
+const tlsShare = [];
+for (const [tlsName, plainName] of [['tls_p2p_max', 'p2p_max'], ['tls_broadcast_16', 'broadcast_16']]) {
+  const a = get(runs[tlsName].wspush, 'run.deliveries_per_second');
+  const b = get(runs[plainName].wspush, 'run.deliveries_per_second');
+  const r = a !== undefined && b ? a / b : undefined;
+  tlsShare.push({ tls: tlsName, plaintext: plainName, ratio: r ?? null });
+  console.log(`wspush TLS / plaintext deliveries/s: ${tlsName} / ${plainName} = ${r === undefined ? '-' : r.toFixed(2)}`);
+}
+console.log('');
 for (const s of scenarios) {
   for (const k of servers) {
     const r = runs[s][k];
@@ -86,7 +113,7 @@ for (const s of scenarios) {
 
 fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify({
   machine: { cpus: os.cpus().length, model: os.cpus()[0].model.trim(), node: process.version, kernel: os.release() },
-  ok: allOk, table, runs,
+  ok: allOk, table, tls_share: tlsShare, runs,
 }, null, 2));
 
 // report.gnuplot input: latency percentiles (us) and throughput per scenario, both servers.

@@ -2,6 +2,11 @@
 # make bench: microbenchmarks, then wspush and a peer server (Node's ws, bench/peer/) measured
 # side by side by tools/wsload in the same run, on this machine, over loopback.
 #
+# TLS rows (tls_*): both servers serve wss:// with a throwaway certificate made for this run
+# (tests/tls/make_test_certs.sh: ECDSA P-256 and RSA 2048 leaves under a test CA), wspush with
+# --tls-cert/--tls-key, the peer as ws on a Node https.Server; wsload connects with --tls and
+# verifies the chain against the test CA, one full handshake per connection (no resumption).
+#
 # Method: for every scenario each server is started fresh (so RSS per connection starts from
 # an idle process), wsload runs in one process pinned to nothing (the machine has 2 cores: one
 # is in practice the server's, one wsload's; wsload reports its own CPU), then the server is
@@ -58,34 +63,46 @@ fi
 
 if [ "$QUICK" = 1 ]; then
     CONNECT_N=2000; BCAST1_N=2000; BCAST16_N=2000; P2P_N=500; P2P_RATE=5000; SECS=2
+    TLS_CONNECT_N=2000; TLS_RSA_N=1000
 else
     CONNECT_N=15000; BCAST1_N=15000; BCAST16_N=10000; P2P_N=1000; P2P_RATE=20000; SECS=5
+    TLS_CONNECT_N=10000; TLS_RSA_N=3000  # the issue's idle-memory figure is at 10000 connections
 fi
+CERTS=$OUT/certs
+tests/tls/make_test_certs.sh "$CERTS"
+TLS_ARGS="--tls --tls-ca $CERTS/ca.pem"
 
-# name|wsload arguments. Connections come from 8 source addresses: from one address the
+# name|certificate (- for plaintext, ec or rsa)|wsload arguments. Connections come from 8 source addresses: from one address the
 # client's kernel spends most of its time searching for a free ephemeral port
 # (__inet_check_established), which caps logins/s at the client, not the server.
 SCENARIOS=(
-    "connect|connect -n $CONNECT_N --src-ips 8"
-    "broadcast_1|broadcast -n $BCAST1_N --inflight 1 --duration $SECS"
-    "broadcast_16|broadcast -n $BCAST16_N --inflight 16 --duration $SECS"
-    "p2p_rate|p2p -n $P2P_N --rate $P2P_RATE --duration $SECS"
-    "p2p_max|p2p -n $P2P_N --window 128 --duration $SECS"
+    "connect|-|connect -n $CONNECT_N --src-ips 8"
+    "broadcast_1|-|broadcast -n $BCAST1_N --inflight 1 --duration $SECS"
+    "broadcast_16|-|broadcast -n $BCAST16_N --inflight 16 --duration $SECS"
+    "p2p_rate|-|p2p -n $P2P_N --rate $P2P_RATE --duration $SECS"
+    "p2p_max|-|p2p -n $P2P_N --window 128 --duration $SECS"
+    "tls_connect_ec|ec|connect -n $TLS_CONNECT_N --src-ips 8 $TLS_ARGS"
+    "tls_connect_rsa|rsa|connect -n $TLS_RSA_N --src-ips 8 $TLS_ARGS"
+    "tls_broadcast_16|ec|broadcast -n $BCAST16_N --inflight 16 --duration $SECS $TLS_ARGS"
+    "tls_p2p_max|ec|p2p -n $P2P_N --window 128 --duration $SECS $TLS_ARGS"
 )
 
 # Starts a server on an ephemeral port; sets server_pid and server_port.
 start_server() {
-    local kind=$1 log=$2
+    local kind=$1 log=$2 cert=${3:--}
+    local tls=()
     if [ "$kind" = wspush ]; then
-        "$BUILD/wspush" --host 127.0.0.1 --port 0 --api-listen off --log-level info \
+        [ "$cert" != - ] && tls=(--tls-cert "$CERTS/$cert.pem" --tls-key "$CERTS/$cert.key")
+        "$BUILD/wspush" --host 127.0.0.1 --port 0 --api-listen off --log-level info "${tls[@]}" \
             2>"$log" &
     else
-        node bench/peer/server.js 0 2>"$log" &
+        [ "$cert" != - ] && tls=("$CERTS/$cert.pem" "$CERTS/$cert.key")
+        node bench/peer/server.js 0 "${tls[@]}" 2>"$log" &
     fi
     server_pid=$!
     server_port=""
     for _ in $(seq 100); do
-        server_port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\) (websocket).*/\1/p' "$log" | head -1)
+        server_port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\) (websocket.*/\1/p' "$log" | head -1)
         [ -n "$server_port" ] && return 0
         kill -0 "$server_pid" 2>/dev/null || break
         sleep 0.05
@@ -97,10 +114,9 @@ start_server() {
 
 failed=0
 for entry in "${SCENARIOS[@]}"; do
-    name=${entry%%|*}
-    args=${entry#*|}
+    IFS='|' read -r name cert args <<<"$entry"
     for kind in wspush peer; do
-        start_server "$kind" "$OUT/${kind}_$name.server.log"
+        start_server "$kind" "$OUT/${kind}_$name.server.log" "$cert"
         echo "== $name on $kind: wsload $args"
         # shellcheck disable=SC2086 # args is a word list on purpose
         "$BUILD/wsload" $args --port "$server_port" --server-pid "$server_pid" --timeout 60 -q \
