@@ -73,8 +73,13 @@ SSL_CTX* build(const std::string& cert_file, const std::string& key_file, std::s
         return fail("--tls-cert " + cert_file + ": not a PEM certificate (chain)");
     if (SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1)
         return fail("--tls-key " + key_file + ": not a PEM private key (or encrypted)");
-    if (SSL_CTX_check_private_key(ctx) != 1)
-        return fail("--tls-key " + key_file + ": does not match the certificate in " + cert_file);
+    if (SSL_CTX_check_private_key(ctx) != 1) {
+        // OpenSSL's own words here ("no certificate assigned") would only confuse.
+        ERR_clear_error();
+        *error = "--tls-key " + key_file + ": does not match the certificate in " + cert_file;
+        SSL_CTX_free(ctx);
+        return nullptr;
+    }
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
     if (SSL_CTX_set_cipher_list(ctx, kCiphers12) != 1 || SSL_CTX_set_ciphersuites(ctx, kCiphers13) != 1 ||
