@@ -102,7 +102,8 @@ start_server() {
     server_pid=$!
     server_port=""
     for _ in $(seq 100); do
-        server_port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\) (websocket.*/\1/p' "$log" | head -1)
+        # The log may not exist yet (the shell of the background job opens it).
+        server_port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\) (websocket.*/\1/p' "$log" 2>/dev/null | head -1 || true)
         [ -n "$server_port" ] && return 0
         kill -0 "$server_pid" 2>/dev/null || break
         sleep 0.05
