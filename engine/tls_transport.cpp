@@ -1,15 +1,84 @@
 #include "engine/tls_transport.h"
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "engine/log.h"
 
 namespace wspush::engine {
+
+namespace {
+
+// The socket BIO, with the plaintext path's short-read rule: a read(2) that returns less than
+// asked for emptied the socket, so the next read would only say EAGAIN. While a TlsTransport::
+// read() runs, the BIO remembers that and answers "retry" itself: one syscall saved per
+// readable event (edge-triggered epoll reports bytes that arrive later). OpenSSL's own socket
+// BIO cannot know. (Kernel TLS would need OpenSSL's socket BIO; this kernel has no tls ULP.)
+thread_local bool* t_drained = nullptr;  // set only inside TlsTransport::read()
+
+int bio_fd(BIO* b) { return static_cast<int>(reinterpret_cast<intptr_t>(BIO_get_data(b))); }
+
+int bio_read(BIO* b, char* out, int len) {
+    BIO_clear_retry_flags(b);
+    if (t_drained && *t_drained) {
+        BIO_set_retry_read(b);
+        return -1;
+    }
+    for (;;) {
+        ssize_t n = ::read(bio_fd(b), out, static_cast<size_t>(len));
+        if (n > 0) {
+            if (n < len && t_drained) *t_drained = true;
+            return static_cast<int>(n);
+        }
+        if (n == 0) return 0;  // EOF
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN) {
+            if (t_drained) *t_drained = true;
+            BIO_set_retry_read(b);
+        }
+        return -1;
+    }
+}
+
+int bio_write(BIO* b, const char* in, int len) {
+    BIO_clear_retry_flags(b);
+    for (;;) {
+        ssize_t n = ::send(bio_fd(b), in, static_cast<size_t>(len), MSG_NOSIGNAL);
+        if (n >= 0) return static_cast<int>(n);
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN) BIO_set_retry_write(b);
+        return -1;
+    }
+}
+
+long bio_ctrl(BIO*, int cmd, long, void*) { return cmd == BIO_CTRL_FLUSH ? 1 : 0; }
+
+int bio_create(BIO* b) {
+    BIO_set_init(b, 1);
+    return 1;
+}
+
+BIO_METHOD* socket_method() {
+    static BIO_METHOD* method = [] {
+        BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "wspush socket");
+        BIO_meth_set_read(m, bio_read);
+        BIO_meth_set_write(m, bio_write);
+        BIO_meth_set_ctrl(m, bio_ctrl);
+        BIO_meth_set_create(m, bio_create);
+        return m;
+    }();
+    return method;
+}
+
+}  // namespace
 
 TlsTransport::TlsTransport(TlsStats& stats) : stats_(stats), scratch_(new uint8_t[kRecordBytes]) {}
 
@@ -23,11 +92,14 @@ bool TlsTransport::attach(uint32_t slot, int fd, SSL_CTX* ctx) {
     SSL_free(t.ssl);
     t = Conn{};
     SSL* ssl = SSL_new(ctx);
-    if (!ssl || SSL_set_fd(ssl, fd) != 1) {
+    BIO* bio = ssl ? BIO_new(socket_method()) : nullptr;
+    if (!bio) {
         SSL_free(ssl);
         ERR_clear_error();
         return false;
     }
+    BIO_set_data(bio, reinterpret_cast<void*>(static_cast<intptr_t>(fd)));
+    SSL_set_bio(ssl, bio, bio);  // one reference, owned by the SSL
     SSL_set_accept_state(ssl);
     t.ssl = ssl;
     return true;
@@ -88,7 +160,14 @@ TlsRead TlsTransport::handshake(Conn& t) {
 }
 
 TlsRead TlsTransport::read(uint32_t slot, uint8_t* buf, size_t cap, size_t* got) {
-    Conn& t = conns_[slot];
+    bool drained = false;
+    t_drained = &drained;
+    TlsRead r = read_records(conns_[slot], buf, cap, got);
+    t_drained = nullptr;
+    return r;
+}
+
+TlsRead TlsTransport::read_records(Conn& t, uint8_t* buf, size_t cap, size_t* got) {
     *got = 0;
     if (t.flags & kFailed) return TlsRead::Failed;
     if (!(t.flags & kEstablished)) {

@@ -4,8 +4,8 @@
 //
 // State lives in a side table indexed by connection slot (16 bytes a slot, only in a server
 // with a TLS listener), so a plaintext Connection stays 120 bytes. OpenSSL reads and writes the
-// socket itself (SSL_set_fd): one read(2) takes every record the socket holds (read-ahead), and
-// kernel TLS could take over the socket BIO where the kernel offers it (not on this machine).
+// socket through a small BIO of ours (tls_transport.cpp): one read(2) takes every record the
+// socket holds (read-ahead), and a short read ends the draining without an EAGAIN syscall.
 //
 // Return contracts:
 //   read():  fills buf with up to cap bytes of plaintext (*got), driving the handshake first,
@@ -79,6 +79,7 @@ private:
     };
     const Conn& at(uint32_t slot) const { return conns_[slot]; }
     TlsRead handshake(Conn& t);
+    TlsRead read_records(Conn& t, uint8_t* buf, size_t cap, size_t* got);
     TlsRead fail(Conn& t, int ssl_error);
 
     TlsStats& stats_;
