@@ -88,6 +88,8 @@ class TlsCase(WspushTestCase):
 
 
 class TlsServes(TlsCase):
+    server_options = {"--stats-interval": "0.1", "--max-backlog": str(64 << 20)}
+
     async def test_wss_login_and_route_with_ecdsa_chain(self):
         ws = await self.login("alice")
         await ws.send("alice:" + "x" * 100000)
@@ -132,20 +134,22 @@ class TlsServes(TlsCase):
         self.assertIn("no renegotiation", out)
 
     async def test_slow_reader_gets_every_byte_in_order(self):
-        # A small receive window: the server's record writes block (WANT_WRITE) over and over,
-        # and every retry must resend the same record for the stream to stay intact.
+        # More than the socket buffers hold, to a reader with a small window that pauses: the
+        # server's record writes block (WANT_WRITE) again and again, and every retry must pass
+        # the same bytes for the stream to stay intact.
         sender = await self.login("sender")
         reader = await self.raw(rcvbuf=4096)
         await reader.upgrade()
         await reader.login("slow")
-        messages = [f"{i:05d}:" + chr(97 + i % 26) * (3000 + 37 * i) for i in range(150)]
+        messages = [f"{i:05d}:" + chr(97 + i % 26) * (20000 + 37 * i) for i in range(300)]
         for m in messages:
             await sender.send("slow:" + m)
         got = []
         while len(got) < len(messages):
             f = await reader.read_frame(self.PROMPT)
             got.append(f.payload.decode())
-            await asyncio.sleep(0.002)
+            if len(got) % 30 == 0:
+                await asyncio.sleep(0.05)
         self.assertEqual(got, messages)
 
 
