@@ -128,6 +128,22 @@ class TlsServes(TlsCase):
                 self.assertIn("Reused, TLSv1.", again, version)
         await self.until_stat("tls_resumed", 2)
 
+    async def test_tls13_key_update_requested_by_the_client_keeps_the_connection(self):
+        def run():
+            argv = ["openssl", "s_client", "-connect", f"127.0.0.1:{self.server.port}", "-CAfile",
+                    os.path.join(test_certs(), "ca.pem")]
+            p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            p.stdin.write(b"K\n")  # s_client: KeyUpdate, update_requested (the server must answer with its own)
+            p.stdin.flush()
+            time.sleep(0.5 * SLOW)
+            p.stdin.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            p.stdin.flush()
+            time.sleep(0.5 * SLOW)
+            return p.communicate(timeout=10 * SLOW)[0].decode("utf-8", "replace")
+        out = await asyncio.to_thread(run)
+        self.assertIn("KEYUPDATE", out)
+        self.assertIn('{"status":"ok"}', out)
+
     async def test_tls12_renegotiation_is_refused(self):
         out = await asyncio.to_thread(openssl_client, self.server.port, "-tls1_2", stdin=b"R\n")
         self.assertIn("RENEGOTIATING", out)
