@@ -349,6 +349,13 @@ class ApiOverTls(WspushTestCase):
         conn.request("POST", "/v1/push", body, {"Authorization": "Bearer wrong"})
         r = conn.getresponse()
         self.assertEqual(r.status, 401)
+        r.read()
+        conn.request("GET", "/metrics", headers={"Authorization": "Bearer k3y"})
+        r = conn.getresponse()
+        metrics = r.read().decode()
+        self.assertEqual(r.status, 200)
+        self.assertRegex(metrics, r"(?m)^wspush_tls_handshakes_total [1-9]")  # the wss client and this one
+        self.assertIn('wspush_tls_reloads_total{result="failed"} 0', metrics)
         conn.close()
 
 
