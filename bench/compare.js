@@ -100,6 +100,18 @@ for (const [tlsName, plainName] of [['tls_p2p_max', 'p2p_max'], ['tls_broadcast_
   tlsShare.push({ tls: tlsName, plaintext: plainName, ratio: r ?? null });
   console.log(`wspush TLS / plaintext deliveries/s: ${tlsName} / ${plainName} = ${r === undefined ? '-' : r.toFixed(2)}`);
 }
+let tlsRatio = null;
+try {
+  tlsRatio = JSON.parse(fs.readFileSync(path.join(dir, 'tls_ratio.json'), 'utf8'));
+  const k = (v) => Math.round(v / 1000) + 'k';
+  console.log(`wspush p2p (window 128), plaintext and TLS in turn x${tlsRatio.runs}: ` +
+    `plaintext ${tlsRatio.plaintext_deliveries_per_second.map(k).join(' ')}, TLS ${tlsRatio.tls_deliveries_per_second.map(k).join(' ')} deliveries/s; ` +
+    `median TLS/plaintext ${tlsRatio.median_ratio_deliveries.toFixed(2)}; server CPU per delivery ` +
+    `${tlsRatio.plaintext_cpu_us_per_delivery.toFixed(2)} vs ${tlsRatio.tls_cpu_us_per_delivery.toFixed(2)} us (ratio ${tlsRatio.cpu_ratio.toFixed(2)})`);
+  if (!tlsRatio.ok) allOk = false;
+} catch (e) {
+  console.log('wspush TLS/plaintext repeated runs: missing');
+}
 console.log('');
 for (const s of scenarios) {
   for (const k of servers) {
@@ -113,7 +125,7 @@ for (const s of scenarios) {
 
 fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify({
   machine: { cpus: os.cpus().length, model: os.cpus()[0].model.trim(), node: process.version, kernel: os.release() },
-  ok: allOk, table, tls_share: tlsShare, runs,
+  ok: allOk, table, tls_share: tlsShare, tls_ratio: tlsRatio, runs,
 }, null, 2));
 
 // report.gnuplot input: latency percentiles (us) and throughput per scenario, both servers.

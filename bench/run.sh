@@ -135,6 +135,26 @@ for entry in "${SCENARIOS[@]}"; do
     done
 done
 
+# TLS against plaintext on wspush alone: the same p2p run, plain and TLS in turn, REPEAT times;
+# medians of each and the median of the per-pair ratios (neighbours on a shared host move any
+# single run by tens of percent). Written to tls_ratio.json for compare.js.
+REPEAT=${BENCH_TLS_REPEAT:-3}
+ratio_runs=()
+for i in $(seq "$REPEAT"); do
+    for cert in - ec; do
+        start_server wspush "$OUT/ratio_${cert}_$i.server.log" "$cert"
+        tls=(); [ "$cert" != - ] && tls=(--tls --tls-ca "$CERTS/ca.pem")
+        "$BUILD/wsload" p2p -n "$P2P_N" --window 128 --duration "$SECS" "${tls[@]}" --port "$server_port" \
+            --server-pid "$server_pid" --timeout 60 -q >"$OUT/ratio_${cert}_$i.json" 2>/dev/null &
+        wsload_pid=$!
+        wait "$wsload_pid" || { echo "bench: TLS ratio run $i ($cert) FAILED" >&2; failed=1; }
+        wsload_pid=""
+        cleanup
+    done
+    ratio_runs+=("$OUT/ratio_-_$i.json|$OUT/ratio_ec_$i.json")
+done
+node bench/tls_ratio.js "$OUT/tls_ratio.json" "${ratio_runs[@]}" || failed=1
+
 node bench/compare.js "$OUT" || failed=1
 WSPUSH_BUILD="$BUILD" DURATION="${API_BENCH_SECONDS:-5}" bench/api_bench.sh || failed=1  # HTTP push API pushes/s
 if command -v gnuplot >/dev/null; then
