@@ -11,6 +11,11 @@
 //   5. reap: connections closed during this iteration are unregistered and freed only now,
 //      so nothing is erased while a fan-out walks the tables
 //
+// TLS (ListenerSpec::tls): connections of a TLS listener take the same steps through
+// TlsTransport (server_tls.cpp): step 2 drives the handshake and reads plaintext into the same
+// read buffer, step 4 hands the same gathered frames to TLS records instead of writev. Nothing
+// above the engine knows a socket is encrypted.
+//
 // Threading: one Server per thread or process; nothing here is shared. Several workers share
 // a port with SO_REUSEPORT (ListenerSpec::reuse_port).
 #pragma once

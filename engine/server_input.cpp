@@ -276,7 +276,8 @@ bool Server::upgrade(Connection& c, const codec::Upgrade& up) {
     size_t n = codec::write_upgrade_response(buf, sizeof buf, up);
     // A fresh socket takes 130 bytes at once: write the 101 now rather than queue a frame for
     // the end-of-iteration flush (same one syscall, no allocation). Queue only what is left,
-    // or everything when earlier responses are still queued (order).
+    // or everything when earlier responses are still queued (order). TLS: queued, and sealed
+    // in a record with whatever follows it at the flush.
     size_t sent = 0;
     if (c.out.empty() && !is_tls(c)) {
         ssize_t w = ::send(c.fd, buf, n, MSG_NOSIGNAL);
