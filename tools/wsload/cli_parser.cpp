@@ -72,7 +72,7 @@ int parse_command_line(int argc, char** argv, LoadOptions& o) {
         ->check(CLI::ExistingFile);
     app.add_flag("--tls-insecure", o.tls_insecure, "--tls: do not verify the server's certificate");
     app.add_flag("--tls-resume", o.tls_resume,
-                 "--tls: after the first login, resume its session (ticket) for every new connection");
+                 "--tls: connections opened after the first login resume its session (ticket)");
     bool quiet = false;
     app.add_flag("-q,--quiet", quiet, "no progress line");
     try {
