@@ -31,7 +31,7 @@ SSL_CTX* tls_client_context(const TlsClientOptions& o, std::string* error) {
             return nullptr;
         }
     }
-    // A session cache on the client: only used with --tls-resume (SSL_set_session).
+    // No client cache: --tls-resume keeps its one session itself (SSL_get1_session/SSL_set_session).
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     return ctx;
 }

@@ -19,7 +19,6 @@ namespace wsload {
 struct TlsClientOptions {
     std::string ca_file;     // trust these roots (else the system's)
     bool insecure = false;   // no verification at all (a throwaway certificate, no CA file)
-    bool resume = false;     // reuse one session ticket per worker: measures resumed handshakes
 };
 
 // nullptr with *error set on failure.
