@@ -1,7 +1,7 @@
 # wspush build. One Makefile, no generator. Layers are folders; each folder is a static library.
 #
 #   make            build everything into build/
-#   make run        install missing Debian packages, build, start build/wspush on :1234
+#   make run        install missing Debian packages, build, start build/wspush on :1234 (PORT=, API=)
 #   make test       build, run unit tests, short fuzz runs and end-to-end tests
 #   make asan       the unit and end-to-end tests under AddressSanitizer + UBSan (build-asan/)
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 60)
@@ -10,9 +10,15 @@
 BUILD    ?= build
 CXX      ?= g++
 OPT      ?= -O2
+# build/ is the release build (what `make run` starts and `make bench` measures, baselines
+# included): -DNDEBUG, as a distribution or CMake Release build compiles it. asserts guard
+# internal invariants only (nothing a client sends), and with them on absl's inline code runs
+# its debug checks, which would handicap the benchmark baselines. `make asan` builds with
+# RELEASE= and so runs the unit and end-to-end tests with every assert on.
+RELEASE  ?= -DNDEBUG
 SANITIZE ?=
 CXXFLAGS ?=
-CXXFLAGS += -std=c++20 $(OPT) -g -Wall -Wextra -I. -pthread -MMD -MP $(SANITIZE)
+CXXFLAGS += -std=c++20 $(OPT) $(RELEASE) -g -Wall -Wextra -I. -I$(BUILD)/gen -pthread -MMD -MP $(SANITIZE)
 LDFLAGS  += -pthread $(SANITIZE)
 NPROC        := $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
@@ -51,10 +57,15 @@ PROGRAMS := $(BUILD)/wspush $(if $(wsload_src),$(BUILD)/wsload)
 BENCHES  := $(if $(wildcard bench/bench_codec.cpp),$(BUILD)/bench_codec) \
             $(if $(wildcard bench/bench_registry.cpp),$(BUILD)/bench_registry)
 
-.PHONY: all deps run test unit e2e asan fuzz fuzz-short bench clean
+.PHONY: all deps run test unit e2e asan fuzz fuzz-short bench clean FORCE
 all: $(PROGRAMS) $(UNIT_TESTS) $(BENCHES)
 
-$(BUILD)/obj/%.o: %.cpp
+# Objects depend on the flags they were built with: a build/ from before a flag change
+# (RELEASE, OPT) is rebuilt rather than mixed. The stamp is rewritten only when they differ.
+FLAGS_STAMP := $(BUILD)/.cxxflags
+$(shell mkdir -p $(BUILD) && echo '$(CXX) $(CXXFLAGS)' | cmp -s - $(FLAGS_STAMP) || echo '$(CXX) $(CXXFLAGS)' >$(FLAGS_STAMP))
+
+$(BUILD)/obj/%.o: %.cpp $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
 
@@ -69,6 +80,15 @@ $(BUILD)/%.a:
 
 ALL_LIBS := $(LIBAPI) $(LIBSERVER) $(LIBENGINE) $(LIBREGISTRY) $(LIBCODEC)
 SYS_LIBS := $(CODEC_LIBS) $(REGISTRY_LIBS) -lsimdjson
+
+# --version names the commit built: $(BUILD)/gen/wspush_version.h is rewritten only when
+# `git describe` changes, so an unchanged tree rebuilds nothing.
+GIT_REV := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+$(BUILD)/gen/wspush_version.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define WSPUSH_GIT_REV "$(GIT_REV)"' | cmp -s - $@ || echo '#define WSPUSH_GIT_REV "$(GIT_REV)"' > $@
+$(BUILD)/obj/server/cli.o: $(BUILD)/gen/wspush_version.h
+FORCE:
 
 $(BUILD)/wspush: $(call obj,server/main.cpp) $(ALL_LIBS)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(SYS_LIBS)
@@ -94,9 +114,13 @@ $(BUILD)/bench_registry: $(call obj,bench/bench_registry.cpp) $(LIBREGISTRY)
 deps:
 	@tools/install-deps.sh
 
+# make run PORT=2234 API=2235 (API: a port on 127.0.0.1, HOST:PORT, or off).
+PORT ?= 1234
+API  ?= 1235
+API_LISTEN = $(if $(filter off,$(API)),off,$(if $(findstring :,$(API)),$(API),127.0.0.1:$(API)))
 run: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) $(BUILD)/wspush
-	$(BUILD)/wspush --port 1234
+	$(BUILD)/wspush --port '$(PORT)' --api-listen '$(API_LISTEN)'
 
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t --gtest_brief=1; done
@@ -112,10 +136,10 @@ test: deps
 	@$(MAKE) --no-print-directory e2e
 
 asan: deps
-	@$(MAKE) --no-print-directory -j$(NPROC) BUILD=build-asan OPT=-O1 \
+	@$(MAKE) --no-print-directory -j$(NPROC) BUILD=build-asan OPT=-O1 RELEASE= \
 	  SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  build-asan/wspush $(subst $(BUILD)/,build-asan/,$(UNIT_TESTS))
-	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 RELEASE= \
 	  SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" unit
 	@ASAN_OPTIONS=detect_leaks=1 WSPUSH_BUILD=build-asan WSPUSH_SANITIZED=1 tests/e2e/run.sh
 
@@ -131,6 +155,13 @@ $(filter $(BUILD)/fuzz/fuzz_api_% $(BUILD)/fuzz/fuzz_base64,$(FUZZ_TARGETS)): $(
   $(FUZZ_API_SRC) $(codec_src) $(wildcard codec/*.h api/api_*.h)
 	@mkdir -p $(dir $@)
 	clang++ $(FUZZ_FLAGS) -o $@ $< $(FUZZ_API_SRC) $(codec_src) -lssl -lcrypto -lsimdjson
+
+# The command line's parsers (host:port, port, flag suggestion): no engine, no DNS.
+FUZZ_CLI_SRC := engine/listen_socket.cpp server/flag_suggestion.cpp
+$(filter $(BUILD)/fuzz/fuzz_cli_args,$(FUZZ_TARGETS)): $(BUILD)/fuzz/%: tests/fuzz/%.cpp $(FUZZ_CLI_SRC) \
+  engine/listen_socket.h server/flag_suggestion.h
+	@mkdir -p $(dir $@)
+	clang++ $(FUZZ_FLAGS) -o $@ $< $(FUZZ_CLI_SRC)
 
 fuzz: $(FUZZ_TARGETS)
 	@tools/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)

@@ -1,47 +1,74 @@
-// Registry microbenchmarks: UidTable against std::unordered_map<std::string, ConnId> and
-// absl::flat_hash_map<std::string, ConnId>, all mapping a uid to one connection.
+// Registry microbenchmarks: UidTable against absl::flat_hash_map and std::unordered_map, all
+// mapping a uid to one connection, each baseline in the configuration its best users would pick.
 //
-// Method. Keys are N random 16-byte alphanumeric uids (N = 100k and 1M); a 16-byte std::string
-// is one past libstdc++'s 15-byte SSO, so std and absl pay a heap string per key, as a server
-// keeping uids in std::string would. Lookups walk a shuffled copy of the keys (hits) or N other
-// random uids (misses), one find per iteration. The query strings are allocated in the order
-// they are walked, so reading the next query's bytes is a sequential read, as it is in the
-// server (the uid being routed sits in the message just parsed, in cache). A query list shuffled
-// by swapping strings would put a random cache miss on every query's bytes, the same for every
-// table, and measure the harness as much as the tables (it did: back to back, our ratio over
-// std at 1M read 2.6x that way and 3.2x this way, the tables unchanged).
-// Churn is a logout plus a login per iteration at a steady N entries (FIFO over 2N keys), on a
-// table of its own. bytes_per_entry: UidTable::memory_bytes() for ours; the mallinfo2() delta
-// (heap in use, including malloc's mmap'd blocks) across building the map for std and absl.
-// Ours is measured after advance_resize() has finished any incremental resize still in flight
-// (mid-resize both arrays exist; see the Growth counters). Growth inserts 1M keys into an
-// empty table and times every insert with
-// clock_gettime(CLOCK_MONOTONIC), reporting the slowest (max_insert_us) and the 99.99th
-// percentile; it includes page faults and whatever else the machine was doing.
+// Build: everything here is the release build of `make` (g++ -O2 -DNDEBUG; see the Makefile):
+// UidTable, and absl's and libstdc++'s inline code, which is compiled into this file. Without
+// -DNDEBUG absl's inline code runs its debug checks (an out-of-line call per insert, an
+// assertion per iterator compare); an earlier version of this file measured absl that way.
+// -O2 as the project builds; -O3 (CMake's Release default) applies to both sides alike and was
+// not measured.
 //
-// The ratio table at the end comes from this same run: with --benchmark_repetitions, from the
-// medians (make bench runs 5 repetitions, randomly interleaved, see bench/run.sh; on this shared
-// 2-core VM a single run of a 1M-entry find moves by 10-20%). Run: make -j2 build/bench_registry
-// && build/bench_registry --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true
-// --benchmark_report_aggregates_only=true --benchmark_min_time=0.1
+// Baselines (same hash for all: XXH3_64bits, inlined from xxhash.h as UidTable's is):
+//  absl      absl::flat_hash_map<std::string_view, ConnId, Xxh3, std::equal_to<>>. The key bytes
+//            live in one packed buffer that the map's views point into (nothing per key on the
+//            heap, no SSO limit); a server would point them at the uid each session keeps.
+//            Its bytes per entry are the map's heap plus the key bytes themselves (the packed
+//            buffer, length for length: no header, no padding); UidTable holds its own copy, so
+//            a connection needs none. Churn inserts a view of bytes already in the buffer:
+//            absl is not charged a key copy on login, UidTable is (its arena).
+//  absl-inl  (fixed-length uids only: the 16-byte and UUID mixes) absl::flat_hash_map with the
+//            uid inline in the slot, std::array<char, L>: no key buffer, no third cache line
+//            per lookup, the strongest absl for ids of one known length. Not applicable to
+//            uids of varying length up to the server's 256-byte limit.
+//  std       std::unordered_map<std::string_view, ConnId, Xxh3> over the same packed buffer.
+// An earlier version used std::string keys with 16-byte uids: one past libstdc++'s 15-byte SSO,
+// so every std and absl key was a heap block and a third cache miss; that measured the key type,
+// not the table.
+//
+// Key mixes (uids as users have them): k16, 16 random alphanumerics (a typical token; the
+// longest uid UidTable's inline lookup path takes); uuid, 36-byte lowercase RFC 4122 v4 UUIDs;
+// mix, 4 to 40 alphanumerics, length uniform. N = 100k and 1M uids, no duplicates, and N
+// absent uids of the same mix for misses.
+//
+// Method. Lookups walk a shuffled copy of the inserted uids (hits) or the absent ones (misses),
+// one find per iteration, and read the ConnId found (what a router does next). The query bytes
+// sit in a buffer of their own in walk order, as the uid being routed sits in the message just
+// parsed (a query list in random heap order would add a cache miss to every table alike).
+// Churn is a logout plus a login per iteration at a steady N uids (FIFO over 2N), on a table of
+// its own so the finds always see the same N. bytes_per_entry: UidTable::memory_bytes() for
+// ours (after any resize in flight has finished, as an idle loop leaves it); for the others the
+// mallinfo2() delta across building the map (heap in use, including mmap'd blocks) plus, for
+// the views, the packed key bytes. Growth inserts N uids into an empty table, timing each
+// insert with CLOCK_MONOTONIC (see growth_bench).
+//
+// The ratio tables at the end come from this same run. With --benchmark_repetitions they use
+// the medians, and --benchmark_enable_random_interleaving interleaves the repetitions of all
+// benchmarks at random (this shared 2-core VM moves a single 1M-entry run by 10-20%).
+// make bench runs: build/bench_registry --benchmark_min_time=0.1 --benchmark_repetitions=5
+//   --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true
+// --benchmark_filter=/uuid/ (or /k16/, /mix/, /1000000, Find, ...) selects a part.
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <random>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "registry/group_table.h"
-#include "registry/uid_table.h"
+#include "registry/uid_table.h"  // includes xxhash.h with XXH_INLINE_ALL: XXH3_64bits inline
 
 using wspush::registry::ConnId;
 using wspush::registry::GroupTable;
@@ -49,119 +76,187 @@ using wspush::registry::UidTable;
 
 namespace {
 
-using StdMap = std::unordered_map<std::string, ConnId>;
-using AbslMap = absl::flat_hash_map<std::string, ConnId>;
-
-std::vector<std::string> random_uids(size_t n, uint64_t seed) {
-    static const char kAlnum[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    std::mt19937_64 rng(seed);
-    std::vector<std::string> out(n, std::string(16, ' '));
-    for (std::string& s : out)
-        for (char& c : s) c = kAlnum[rng() % 62];
-    return out;
-}
-
-struct Keys {
-    std::vector<std::string> present;  // 2N: [0, N) are inserted; [N, 2N) feed churn
-    std::vector<std::string> shuffled;  // [0, N) of present, in random order
-    std::vector<std::string> absent;    // N uids never inserted
+struct Xxh3 {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return XXH3_64bits(s.data(), s.size()); }
+    template <size_t L>
+    size_t operator()(const std::array<char, L>& a) const { return XXH3_64bits(a.data(), L); }
 };
 
-const Keys& keys(size_t n) {
-    static std::map<size_t, std::unique_ptr<Keys>> cache;
-    auto& k = cache[n];
+// ---- key mixes -------------------------------------------------------------------------------
+
+enum class Mix { k16, uuid, mix };
+constexpr Mix kMixes[] = {Mix::k16, Mix::uuid, Mix::mix};
+const char* mix_name(Mix m) { return m == Mix::k16 ? "k16" : m == Mix::uuid ? "uuid" : "mix"; }
+
+std::string random_uid(Mix mix, std::mt19937_64& rng) {
+    static const char kAlnum[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    static const char kHex[] = "0123456789abcdef";
+    std::string s;
+    if (mix == Mix::uuid) {
+        s = "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx";
+        for (char& c : s) {
+            if (c == 'x') c = kHex[rng() % 16];
+            else if (c == 'y') c = kHex[8 + rng() % 4];
+        }
+    } else {
+        s.resize(mix == Mix::k16 ? 16 : 4 + rng() % 37);
+        for (char& c : s) c = kAlnum[rng() % 62];
+    }
+    return s;
+}
+
+// Packed uid bytes and views into them.
+struct KeyList {
+    std::string bytes;
+    std::vector<std::string_view> views;
+    KeyList(const std::vector<std::string>& uids, const std::vector<size_t>& order) {
+        for (size_t i : order) bytes += uids[i];
+        size_t at = 0;
+        for (size_t i : order) {
+            views.emplace_back(bytes.data() + at, uids[i].size());
+            at += uids[i].size();
+        }
+    }
+};
+
+struct Keys {
+    std::unique_ptr<KeyList> present;  // 2N in insertion order: [0, N) inserted, [N, 2N) churn
+    std::unique_ptr<KeyList> hits;     // [0, N) of present, shuffled, packed in walk order
+    std::unique_ptr<KeyList> misses;   // N uids of the same mix never inserted
+    size_t key_bytes = 0;              // total length of present[0, N)
+};
+
+const Keys& keys(Mix mix, size_t n) {
+    static std::map<std::pair<Mix, size_t>, std::unique_ptr<Keys>> cache;
+    auto& k = cache[{mix, n}];
     if (!k) {
+        std::mt19937_64 rng(n * 3 + size_t(mix));
+        std::vector<std::string> all;
+        absl::flat_hash_set<std::string> seen;
+        while (all.size() < 3 * n) {
+            std::string s = random_uid(mix, rng);
+            if (seen.insert(s).second) all.push_back(std::move(s));
+        }
+        std::vector<size_t> order(2 * n), shuffled(n), absent(n);
+        for (size_t i = 0; i < 2 * n; ++i) order[i] = i;
+        for (size_t i = 0; i < n; ++i) shuffled[i] = i, absent[i] = 2 * n + i;
+        std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937_64(7));
         k = std::make_unique<Keys>();
-        k->present = random_uids(2 * n, n);
-        std::vector<size_t> order(n);
-        for (size_t i = 0; i < n; ++i) order[i] = i;
-        std::shuffle(order.begin(), order.end(), std::mt19937_64(7));
-        k->shuffled.reserve(n);  // fresh strings, allocated in walk order (see Method)
-        for (size_t i : order) k->shuffled.emplace_back(k->present[i]);
-        k->absent = random_uids(n, n + 1);
+        k->present = std::make_unique<KeyList>(all, order);
+        k->hits = std::make_unique<KeyList>(all, shuffled);
+        k->misses = std::make_unique<KeyList>(all, absent);
+        for (size_t i = 0; i < n; ++i) k->key_bytes += all[i].size();
     }
     return *k;
 }
+
+// ---- the tables, behind one small interface --------------------------------------------------
+
+struct Ours {
+    static constexpr const char* kName = "ours";
+    UidTable m;
+    void insert(std::string_view k, ConnId c) { m.add(k, c); }
+    void erase(std::string_view k, ConnId c) { m.remove(k, c); }
+    const ConnId* find(std::string_view k) const {
+        auto s = m.find(k);
+        return s.empty() ? nullptr : s.data;
+    }
+    static constexpr bool kViews = false;  // keeps its own copy of the uid bytes
+};
+
+struct Absl {
+    static constexpr const char* kName = "absl";
+    absl::flat_hash_map<std::string_view, ConnId, Xxh3, std::equal_to<>> m;
+    void insert(std::string_view k, ConnId c) { m.emplace(k, c); }
+    void erase(std::string_view k, ConnId) { m.erase(k); }
+    const ConnId* find(std::string_view k) const {
+        auto it = m.find(k);
+        return it == m.end() ? nullptr : &it->second;
+    }
+    void prefetch(std::string_view k) const { m.prefetch(k); }
+    static constexpr bool kViews = true;  // the key bytes are the caller's packed buffer
+};
+
+template <size_t L>
+struct AbslInline {
+    static constexpr const char* kName = "absl-inl";
+    absl::flat_hash_map<std::array<char, L>, ConnId, Xxh3> m;
+    static std::array<char, L> key(std::string_view k) {
+        std::array<char, L> a;
+        std::memcpy(a.data(), k.data(), L);  // every uid of the mix is L bytes
+        return a;
+    }
+    void insert(std::string_view k, ConnId c) { m.emplace(key(k), c); }
+    void erase(std::string_view k, ConnId) { m.erase(key(k)); }
+    const ConnId* find(std::string_view k) const {
+        auto it = m.find(key(k));
+        return it == m.end() ? nullptr : &it->second;
+    }
+    void prefetch(std::string_view k) const { m.prefetch(key(k)); }
+    static constexpr bool kViews = false;
+};
+
+struct Std {
+    static constexpr const char* kName = "std";
+    std::unordered_map<std::string_view, ConnId, Xxh3> m;
+    void insert(std::string_view k, ConnId c) { m.emplace(k, c); }
+    void erase(std::string_view k, ConnId) { m.erase(k); }
+    const ConnId* find(std::string_view k) const {
+        auto it = m.find(k);
+        return it == m.end() ? nullptr : &it->second;
+    }
+    static constexpr bool kViews = true;
+};
 
 size_t heap_in_use() {
     struct mallinfo2 mi = mallinfo2();
     return mi.uordblks + mi.hblkhd;
 }
 
-// One table per (type, N), built on first use and kept for the whole run, with its size.
-template <class Map>
+// One table per (type, mix, N, purpose), built on first use and kept for the whole run.
+template <class T>
 struct Built {
-    std::unique_ptr<Map> map;
+    std::unique_ptr<T> t;
     double bytes_per_entry = 0;
 };
 
-template <class Map>
-void insert(Map& m, const std::string& k, ConnId c) {
-    if constexpr (std::is_same_v<Map, UidTable>)
-        m.add(k, c);
-    else
-        m.emplace(k, c);
-}
-
-template <class Map>
-void erase(Map& m, const std::string& k, [[maybe_unused]] ConnId c) {
-    if constexpr (std::is_same_v<Map, UidTable>)
-        m.remove(k, c);
-    else
-        m.erase(k);
-}
-
-template <class Map>
-size_t memory_of(const Map& m, size_t heap_before) {
-    if constexpr (std::is_same_v<Map, UidTable>)
-        return m.memory_bytes();
-    else
-        return heap_in_use() - heap_before;
-}
-
-// Churn changes its table, so it gets one of its own (for_churn): the finds, run before or
-// after it (or between its repetitions, with --benchmark_enable_random_interleaving), always
-// see keys [0, N).
-template <class Map>
-Built<Map>& built(size_t n, bool for_churn = false) {
-    static std::map<std::pair<size_t, bool>, Built<Map>> cache;
-    Built<Map>& b = cache[{n, for_churn}];
-    if (!b.map) {
-        const Keys& k = keys(n);
+template <class T>
+Built<T>& built(Mix mix, size_t n, bool for_churn) {
+    static std::map<std::tuple<Mix, size_t, bool>, Built<T>> cache;
+    Built<T>& b = cache[{mix, n, for_churn}];
+    if (!b.t) {
+        const Keys& k = keys(mix, n);
         const size_t before = heap_in_use();
-        b.map = std::make_unique<Map>();
-        for (size_t i = 0; i < n; ++i) insert(*b.map, k.present[i], ConnId{uint32_t(i), 1});
-        if constexpr (std::is_same_v<Map, UidTable>)
-            while (b.map->advance_resize()) {  // steady state, as an idle loop would leave it
+        b.t = std::make_unique<T>();
+        for (size_t i = 0; i < n; ++i) b.t->insert(k.present->views[i], ConnId{uint32_t(i), 1});
+        size_t bytes;
+        if constexpr (std::is_same_v<T, Ours>) {
+            while (b.t->m.advance_resize()) {  // steady state, as an idle loop leaves it
             }
-        b.bytes_per_entry = double(memory_of(*b.map, before)) / double(n);
+            bytes = b.t->m.memory_bytes();
+        } else {
+            bytes = heap_in_use() - before + (T::kViews ? k.key_bytes : 0);
+        }
+        b.bytes_per_entry = double(bytes) / double(n);
     }
     return b;
 }
 
-template <class Map>
-bool found(const Map& m, const std::string& k) {
-    if constexpr (std::is_same_v<Map, UidTable>) {
-        auto span = m.find(k);
-        benchmark::DoNotOptimize(span.data);
-        return !span.empty();
-    } else {
-        auto it = m.find(k);
-        benchmark::DoNotOptimize(it);
-        return it != m.end();
-    }
-}
-
-template <class Map>
-void find_bench(benchmark::State& state, bool hits) {
-    const size_t n = size_t(state.range(0));
-    Built<Map>& b = built<Map>(n);
-    const std::vector<std::string>& q = hits ? keys(n).shuffled : keys(n).absent;
+template <class T>
+void find_bench(benchmark::State& state, Mix mix, size_t n, bool hits) {
+    Built<T>& b = built<T>(mix, n, false);
+    const std::vector<std::string_view>& q = hits ? keys(mix, n).hits->views : keys(mix, n).misses->views;
     size_t i = 0, hit = 0;
+    uint64_t sum = 0;
     for (auto _ : state) {
-        hit += found(*b.map, q[i]);
+        if (const ConnId* c = b.t->find(q[i])) {
+            sum += c->slot;
+            ++hit;
+        }
         if (++i == n) i = 0;
     }
+    benchmark::DoNotOptimize(sum);
     if (hit != (hits ? size_t(state.iterations()) : 0)) state.SkipWithError("wrong find result");
     state.SetItemsProcessed(state.iterations());
     state.counters["bytes_per_entry"] = b.bytes_per_entry;
@@ -169,43 +264,39 @@ void find_bench(benchmark::State& state, bool hits) {
 
 // Lookups in blocks of 16 uids (a push to a uid list): ours through find_many(), absl with its
 // prefetch() on each key of the block before the finds, the same trick.
-template <class Map>
-void find_batch_bench(benchmark::State& state) {
-    const size_t n = size_t(state.range(0));
-    Built<Map>& b = built<Map>(n);
-    const std::vector<std::string>& q = keys(n).shuffled;
+template <class T>
+void find_batch_bench(benchmark::State& state, Mix mix, size_t n) {
+    Built<T>& b = built<T>(mix, n, false);
+    const std::vector<std::string_view>& q = keys(mix, n).hits->views;
     constexpr size_t kBlock = 16;
-    std::vector<std::string_view> views(q.begin(), q.end());
     wspush::registry::ConnSpan out[kBlock];
     size_t i = 0, hit = 0;
     for (auto _ : state) {
         if (i + kBlock > n) i = 0;
-        if constexpr (std::is_same_v<Map, UidTable>) {
-            b.map->find_many(&views[i], kBlock, out);
+        if constexpr (std::is_same_v<T, Ours>) {
+            b.t->m.find_many(&q[i], kBlock, out);
             for (size_t j = 0; j < kBlock; ++j) hit += !out[j].empty();
         } else {
-            for (size_t j = 0; j < kBlock; ++j) b.map->prefetch(q[i + j]);
-            for (size_t j = 0; j < kBlock; ++j) hit += found(*b.map, q[i + j]);
+            for (size_t j = 0; j < kBlock; ++j) b.t->prefetch(q[i + j]);
+            for (size_t j = 0; j < kBlock; ++j) hit += b.t->find(q[i + j]) != nullptr;
         }
         i += kBlock;
     }
     if (hit != size_t(state.iterations()) * kBlock) state.SkipWithError("wrong find result");
     state.SetItemsProcessed(int64_t(state.iterations() * kBlock));
-    state.counters["bytes_per_entry"] = b.bytes_per_entry;
 }
 
 // Logout of the oldest uid, login of a new one: the table stays at N entries.
-template <class Map>
-void churn_bench(benchmark::State& state) {
-    const size_t n = size_t(state.range(0));
-    const std::vector<std::string>& k = keys(n).present;
-    Built<Map>& b = built<Map>(n, true);
-    static std::map<size_t, size_t> next_of;  // keeps the window position across runs
-    size_t& j = next_of[n];
+template <class T>
+void churn_bench(benchmark::State& state, Mix mix, size_t n) {
+    const std::vector<std::string_view>& k = keys(mix, n).present->views;
+    Built<T>& b = built<T>(mix, n, true);
+    static std::map<std::pair<Mix, size_t>, size_t> next_of;  // the window position across runs
+    size_t& j = next_of[{mix, n}];
     for (auto _ : state) {
         const size_t out = j % (2 * n), in = (j + n) % (2 * n);
-        erase(*b.map, k[out], ConnId{uint32_t(out), 1});
-        insert(*b.map, k[in], ConnId{uint32_t(in), 1});
+        b.t->erase(k[out], ConnId{uint32_t(out), 1});
+        b.t->insert(k[in], ConnId{uint32_t(in), 1});
         ++j;
     }
     state.SetItemsProcessed(state.iterations());
@@ -224,22 +315,21 @@ double clock_us(clockid_t clock) {
 // insert #i is deterministic; the minimum of insert #i over the iterations strips the random
 // preemptions and keeps any spike the table itself causes. Counters: max_insert_us (raw, worst
 // of all iterations) and max_min_insert_us (the largest per-insert minimum), p9999 of the raw.
-template <class Map>
-void growth_bench(benchmark::State& state) {
-    const size_t n = size_t(state.range(0));
-    const std::vector<std::string>& k = keys(n).present;
+template <class T>
+void growth_bench(benchmark::State& state, Mix mix, size_t n) {
+    const std::vector<std::string_view>& k = keys(mix, n).present->views;
     std::vector<float> all, best(n, 1e30f);
     for (auto _ : state) {
-        auto m = std::make_unique<Map>();
+        auto t = std::make_unique<T>();
         for (size_t i = 0; i < n; ++i) {
             const double t0 = clock_us(CLOCK_MONOTONIC);
-            insert(*m, k[i], ConnId{uint32_t(i), 1});
+            t->insert(k[i], ConnId{uint32_t(i), 1});
             const float dt = float(clock_us(CLOCK_MONOTONIC) - t0);
             all.push_back(dt);
             best[i] = std::min(best[i], dt);
         }
         state.PauseTiming();  // the destructor is not part of growth
-        m.reset();
+        t.reset();
         state.ResumeTiming();
     }
     std::sort(all.begin(), all.end());
@@ -291,40 +381,45 @@ void BM_GroupMembersWalk(benchmark::State& state) {
     benchmark::DoNotOptimize(sum);
     state.SetItemsProcessed(int64_t(state.iterations() * (n / 1000)));  // members visited
 }
+BENCHMARK(BM_GroupCloseRejoin)->Arg(100000)->Arg(1000000);
+BENCHMARK(BM_GroupMembersWalk)->Arg(100000)->Arg(1000000);
 
-void BM_RegistryFind(benchmark::State& s) { find_bench<UidTable>(s, true); }
-void BM_AbslFind(benchmark::State& s) { find_bench<AbslMap>(s, true); }
-void BM_StdFind(benchmark::State& s) { find_bench<StdMap>(s, true); }
-void BM_RegistryFindMiss(benchmark::State& s) { find_bench<UidTable>(s, false); }
-void BM_AbslFindMiss(benchmark::State& s) { find_bench<AbslMap>(s, false); }
-void BM_StdFindMiss(benchmark::State& s) { find_bench<StdMap>(s, false); }
-void BM_RegistryFindBatch(benchmark::State& s) { find_batch_bench<UidTable>(s); }
-void BM_AbslFindBatch(benchmark::State& s) { find_batch_bench<AbslMap>(s); }
-void BM_RegistryChurn(benchmark::State& s) { churn_bench<UidTable>(s); }
-void BM_AbslChurn(benchmark::State& s) { churn_bench<AbslMap>(s); }
-void BM_StdChurn(benchmark::State& s) { churn_bench<StdMap>(s); }
-void BM_RegistryGrowth(benchmark::State& s) { growth_bench<UidTable>(s); }
-void BM_AbslGrowth(benchmark::State& s) { growth_bench<AbslMap>(s); }
+// Registers "<op>/<mix>/<N>/<table>" for every table that applies.
+template <class T>
+void register_table(Mix mix, size_t n) {
+    const std::string suffix = std::string("/") + mix_name(mix) + "/" + std::to_string(n) + "/" + T::kName;
+    benchmark::RegisterBenchmark(("Find" + suffix).c_str(), [=](benchmark::State& s) { find_bench<T>(s, mix, n, true); });
+    benchmark::RegisterBenchmark(("FindMiss" + suffix).c_str(), [=](benchmark::State& s) { find_bench<T>(s, mix, n, false); });
+    benchmark::RegisterBenchmark(("Churn" + suffix).c_str(), [=](benchmark::State& s) { churn_bench<T>(s, mix, n); });
+    if constexpr (!std::is_same_v<T, Std>)  // std has no prefetch
+        benchmark::RegisterBenchmark(("FindBatch" + suffix).c_str(), [=](benchmark::State& s) { find_batch_bench<T>(s, mix, n); });
+}
 
-#define SIZES Arg(100000)->Arg(1000000)
-BENCHMARK(BM_RegistryFind)->SIZES;
-BENCHMARK(BM_AbslFind)->SIZES;
-BENCHMARK(BM_StdFind)->SIZES;
-BENCHMARK(BM_RegistryFindMiss)->SIZES;
-BENCHMARK(BM_AbslFindMiss)->SIZES;
-BENCHMARK(BM_StdFindMiss)->SIZES;
-BENCHMARK(BM_RegistryFindBatch)->SIZES;
-BENCHMARK(BM_AbslFindBatch)->SIZES;
-BENCHMARK(BM_RegistryChurn)->SIZES;
-BENCHMARK(BM_AbslChurn)->SIZES;
-BENCHMARK(BM_StdChurn)->SIZES;
-BENCHMARK(BM_GroupCloseRejoin)->SIZES;
-BENCHMARK(BM_GroupMembersWalk)->SIZES;
-// Growth keeps its own minimum over 3 iterations; repetitions of it would only cost time.
-BENCHMARK(BM_RegistryGrowth)->Arg(1000000)->Iterations(3)->Repetitions(1)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_AbslGrowth)->Arg(1000000)->Iterations(3)->Repetitions(1)->Unit(benchmark::kMillisecond);
+template <class T>
+void register_growth(Mix mix, size_t n) {
+    const std::string name = std::string("Growth/") + mix_name(mix) + "/" + std::to_string(n) + "/" + T::kName;
+    // Growth keeps its own minimum over 3 iterations; repetitions of it would only cost time.
+    benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& s) { growth_bench<T>(s, mix, n); })
+        ->Iterations(3)
+        ->Repetitions(1)
+        ->Unit(benchmark::kMillisecond);
+}
 
-// Collects each run's rate and counters for the ratio table.
+void register_all() {
+    for (Mix mix : kMixes) {
+        for (size_t n : {size_t(100000), size_t(1000000)}) {
+            register_table<Ours>(mix, n);
+            register_table<Absl>(mix, n);
+            if (mix == Mix::k16) register_table<AbslInline<16>>(mix, n);
+            if (mix == Mix::uuid) register_table<AbslInline<36>>(mix, n);
+            register_table<Std>(mix, n);
+        }
+        register_growth<Ours>(mix, 1000000);
+        register_growth<Absl>(mix, 1000000);
+    }
+}
+
+// Collects each run's counters (the median's, with repetitions) for the ratio tables.
 class TableReporter : public benchmark::ConsoleReporter {
 public:
     // Colour only on a terminal (a custom reporter does not see --benchmark_color).
@@ -338,8 +433,10 @@ public:
         for (const Run& r : runs) {
             if (r.error_occurred) continue;
             if (r.run_type == Run::RT_Aggregate && r.aggregate_name != "median") continue;
-            auto& row = results[r.run_name.str()];
-            for (const auto& [name, c] : r.counters) row[name] = c.value;
+            std::string name = r.run_name.str();
+            name = name.substr(0, name.find("/iterations:"));
+            auto& row = results[name];
+            for (const auto& [cname, c] : r.counters) row[cname] = c.value;
         }
     }
 };
@@ -351,34 +448,44 @@ void print_ratios(TableReporter& rep) {
         auto c = it->second.find(counter);
         return c == it->second.end() ? 0.0 : c->second;
     };
-    std::printf("\nRatios from this run (registry rate / baseline rate; bytes: registry / baseline)\n");
-    std::printf("%-10s %8s %14s %14s %14s %10s %10s\n", "op", "N", "registry Mop/s", "vs absl", "vs std",
-                "B/entry", "absl B/e");
+    auto ratio = [](double a, double b, char* out, size_t len) {
+        if (a > 0 && b > 0) std::snprintf(out, len, "%.2fx", a / b);
+        else std::snprintf(out, len, "-");
+    };
+    std::printf("\nRatios from this run: ours' rate / each baseline's (>1: ours faster); bytes per uid\n");
+    std::printf("%-9s %-5s %8s %9s %8s %9s %8s | %6s %6s %8s %6s\n", "op", "keys", "N", "ours Mop/s", "/absl",
+                "/absl-inl", "/std", "B ours", "absl", "absl-inl", "std");
     for (const char* op : {"Find", "FindMiss", "Churn", "FindBatch"}) {
-        for (const char* n : {"100000", "1000000"}) {
-            const std::string suffix = std::string(op) + "/" + n;
-            const double ours = get("BM_Registry" + suffix, "items_per_second");
-            const double absl = get("BM_Absl" + suffix, "items_per_second");
-            const double stdr = get("BM_Std" + suffix, "items_per_second");
-            const double bytes = get("BM_Registry" + suffix, "bytes_per_entry");
-            const double absl_bytes = get("BM_Absl" + suffix, "bytes_per_entry");
-            if (ours == 0) continue;
-            char vs_std[32] = "n/a";  // std has no prefetch, so no batch variant
-            if (stdr) std::snprintf(vs_std, sizeof vs_std, "%.2fx", ours / stdr);
-            std::printf("%-10s %8s %14.2f %13.2fx %14s %10.1f %10.1f\n", op, n, ours / 1e6, absl ? ours / absl : 0.0,
-                        vs_std, bytes, absl_bytes);
+        for (Mix mix : kMixes) {
+            for (const char* n : {"100000", "1000000"}) {
+                const std::string base = std::string(op) + "/" + mix_name(mix) + "/" + n + "/";
+                const double ours = get(base + "ours", "items_per_second");
+                if (ours == 0) continue;
+                char a[16], ai[16], s[16];
+                ratio(ours, get(base + "absl", "items_per_second"), a, sizeof a);
+                ratio(ours, get(base + "absl-inl", "items_per_second"), ai, sizeof ai);
+                ratio(ours, get(base + "std", "items_per_second"), s, sizeof s);
+                const std::string bytes = std::string("Find/") + mix_name(mix) + "/" + n + "/";
+                std::printf("%-9s %-5s %8s %10.2f %8s %9s %8s | %6.1f %6.1f %8.1f %6.1f\n", op, mix_name(mix), n,
+                            ours / 1e6, a, ai, s, get(bytes + "ours", "bytes_per_entry"),
+                            get(bytes + "absl", "bytes_per_entry"), get(bytes + "absl-inl", "bytes_per_entry"),
+                            get(bytes + "std", "bytes_per_entry"));
+            }
         }
     }
     bool header = false;
-    for (const char* who : {"Registry", "Absl"}) {
-        const std::string b = std::string("BM_") + who + "Growth/1000000/iterations:3/repeats:1";
-        if (get(b, "max_insert_us") == 0) continue;
-        if (!header) {
-            std::printf("\nSlowest single insert while growing to 1M (raw worst / worst per-insert minimum of 3 runs):\n");
-            header = true;
+    for (Mix mix : kMixes) {
+        for (const char* who : {"ours", "absl"}) {
+            const std::string b = std::string("Growth/") + mix_name(mix) + "/1000000/" + who;
+            if (get(b, "max_insert_us") == 0) continue;
+            if (!header) {
+                std::printf("\nSlowest single insert while growing to 1M (raw worst / worst per-insert minimum of 3 runs):\n");
+                header = true;
+            }
+            std::printf("  %-5s %-5s %10.1f us / %10.1f us (insert #%.0f); p99.99 %.1f us\n", mix_name(mix), who,
+                        get(b, "max_insert_us"), get(b, "max_min_insert_us"), get(b, "max_min_at"),
+                        get(b, "p9999_insert_us"));
         }
-        std::printf("  %-8s %10.1f us / %10.1f us (insert #%.0f); p99.99 %.1f us\n", who, get(b, "max_insert_us"),
-                    get(b, "max_min_insert_us"), get(b, "max_min_at"), get(b, "p9999_insert_us"));
     }
 }
 
@@ -387,6 +494,7 @@ void print_ratios(TableReporter& rep) {
 int main(int argc, char** argv) {
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    register_all();
     TableReporter rep;
     benchmark::RunSpecifiedBenchmarks(&rep);
     print_ratios(rep);

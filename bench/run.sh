@@ -2,18 +2,26 @@
 # make bench: microbenchmarks, then wspush and a peer server (Node's ws, bench/peer/) measured
 # side by side by tools/wsload in the same run, on this machine, over loopback.
 #
+# Method: every end-to-end scenario runs REPEATS times (default 3) for each server, the order
+# alternating (wspush first, then the peer first, ...) so that neither always gets the
+# quieter moment. Each run starts its server fresh, warms it up (WARMUP: a short p2p run of
+# 200 connections, which also gets Node's JIT going), then runs the scenario; the table shows
+# the median of the runs for each figure. wsload runs in one process pinned to nothing (the
+# machine has 2 cores: one is in practice the server's, one wsload's; wsload reports its own
+# CPU). Figures: build/bench/results.json (every run), build/bench/report.png, a table on
+# stdout. The microbenchmarks' full Google Benchmark output goes to build/bench/<name>.log;
+# only their ratio tables are printed. Any lost, duplicated or reordered message, or a failed
+# scenario, makes the script exit 1.
+#
 # TLS rows (tls_*): both servers serve wss:// with a throwaway certificate made for this run
 # (tests/tls/make_test_certs.sh: ECDSA P-256 and RSA 2048 leaves under a test CA), wspush with
 # --tls-cert/--tls-key, the peer as ws on a Node https.Server; wsload connects with --tls and
 # verifies the chain against the test CA, one full handshake per connection (no resumption).
+# The 10000-connection TLS connect (the idle-memory figure) runs once per server: a run takes
+# the peer about a minute.
 #
-# Method: for every scenario each server is started fresh (so RSS per connection starts from
-# an idle process), wsload runs in one process pinned to nothing (the machine has 2 cores: one
-# is in practice the server's, one wsload's; wsload reports its own CPU), then the server is
-# stopped. Figures: build/bench/results.json, build/bench/report.png, a table on stdout.
-# Any lost, duplicated or reordered message, or a failed scenario, makes the script exit 1.
-#
-#   BENCH_QUICK=1   smaller counts, under a minute
+#   BENCH_QUICK=1     smaller counts (about three minutes)
+#   BENCH_REPEATS=N   runs per scenario and server (default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${WSPUSH_BUILD:-build}
@@ -36,19 +44,25 @@ trap cleanup EXIT
 trap 'echo "bench: interrupted" >&2; cleanup; exit 130' INT TERM
 
 # --- microbenchmarks (short min time; each prints its ratio table against its baseline) ------
-# bench_registry's ratios are between cache-missing loops that a neighbour on this shared host
-# can slow by 10-20% for a second: each benchmark runs 5 times, interleaved at random with the
-# others, and the table uses the medians.
+# Ratios between loops that a neighbour on this shared host can slow by 10-20% for a second:
+# each benchmark runs 5 times, interleaved at random with the others, and the tables use the
+# medians.
 declare -A MICRO_ARGS=(
-    [bench_codec]="--benchmark_min_time=0.05"
+    [bench_codec]="--benchmark_min_time=0.05 --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true"
     [bench_registry]="--benchmark_min_time=0.1 --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true"
 )
 for b in bench_codec bench_registry; do
     if [ -x "$BUILD/$b" ]; then
-        echo "== $b"
+        echo "== $b (full output: $OUT/$b.log)"
         # shellcheck disable=SC2086
-        "$BUILD/$b" ${MICRO_ARGS[$b]} --benchmark_color=false 2>&1 | tee "$OUT/$b.log" |
-            grep -v '^\*\*\*' || true
+        "$BUILD/$b" ${MICRO_ARGS[$b]} --benchmark_color=false 2>&1 | sed 's/\x1b\[[0-9;]*m//g' >"$OUT/$b.log" || true
+        # The binary's own ratio table follows Google Benchmark's per-run rows: print from it on.
+        if grep -qi '^ratio' "$OUT/$b.log"; then
+            sed -n '/^[Rr]atio/,$p' "$OUT/$b.log"
+        else
+            echo "   (no ratio table in the output; see $OUT/$b.log)"
+        fi
+        echo
     else
         echo "== $b: not built, skipped"
     fi
@@ -58,33 +72,34 @@ done
 [ -x "$BUILD/wspush" ] || { echo "bench: $BUILD/wspush missing" >&2; exit 1; }
 [ -x "$BUILD/wsload" ] || { echo "bench: $BUILD/wsload missing" >&2; exit 1; }
 if [ ! -f bench/peer/node_modules/ws/package.json ]; then
-    (cd bench/peer && npm ci --no-audit --no-fund --loglevel=error)
+    (cd bench/peer && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
 if [ "$QUICK" = 1 ]; then
     CONNECT_N=2000; BCAST1_N=2000; BCAST16_N=2000; P2P_N=500; P2P_RATE=5000; SECS=2
-    TLS_CONNECT_N=2000; TLS_RSA_N=1000
+    TLS_CONNECT_N=2000; TLS_RSA_N=500; TLS_BCAST16_N=1000
 else
     CONNECT_N=15000; BCAST1_N=15000; BCAST16_N=10000; P2P_N=1000; P2P_RATE=20000; SECS=5
-    TLS_CONNECT_N=10000; TLS_RSA_N=3000  # the issue's idle-memory figure is at 10000 connections
+    TLS_CONNECT_N=10000; TLS_RSA_N=2000; TLS_BCAST16_N=2000  # idle memory at 10000 TLS connections
 fi
 CERTS=$OUT/certs
+rm -rf "$CERTS"
 tests/tls/make_test_certs.sh "$CERTS"
 TLS_ARGS="--tls --tls-ca $CERTS/ca.pem"
 
-# name|certificate (- for plaintext, ec or rsa)|wsload arguments. Connections come from 8 source addresses: from one address the
+# name|certificate (- plaintext, ec or rsa)|runs (- for REPEATS)|wsload arguments. Connections come from 8 source addresses: from one address the
 # client's kernel spends most of its time searching for a free ephemeral port
 # (__inet_check_established), which caps logins/s at the client, not the server.
 SCENARIOS=(
-    "connect|-|connect -n $CONNECT_N --src-ips 8"
-    "broadcast_1|-|broadcast -n $BCAST1_N --inflight 1 --duration $SECS"
-    "broadcast_16|-|broadcast -n $BCAST16_N --inflight 16 --duration $SECS"
-    "p2p_rate|-|p2p -n $P2P_N --rate $P2P_RATE --duration $SECS"
-    "p2p_max|-|p2p -n $P2P_N --window 128 --duration $SECS"
-    "tls_connect_ec|ec|connect -n $TLS_CONNECT_N --src-ips 8 $TLS_ARGS"
-    "tls_connect_rsa|rsa|connect -n $TLS_RSA_N --src-ips 8 $TLS_ARGS"
-    "tls_broadcast_16|ec|broadcast -n $BCAST16_N --inflight 16 --duration $SECS $TLS_ARGS"
-    "tls_p2p_max|ec|p2p -n $P2P_N --window 128 --duration $SECS $TLS_ARGS"
+    "connect|-|-|connect -n $CONNECT_N --src-ips 8"
+    "broadcast_1|-|-|broadcast -n $BCAST1_N --inflight 1 --duration $SECS"
+    "broadcast_16|-|-|broadcast -n $BCAST16_N --inflight 16 --duration $SECS"
+    "p2p_rate|-|-|p2p -n $P2P_N --rate $P2P_RATE --duration $SECS"
+    "p2p_max|-|-|p2p -n $P2P_N --window 128 --duration $SECS"
+    "tls_connect_ec|ec|1|connect -n $TLS_CONNECT_N --src-ips 8 $TLS_ARGS"
+    "tls_connect_rsa|rsa|-|connect -n $TLS_RSA_N --src-ips 8 $TLS_ARGS"
+    "tls_broadcast_16|ec|-|broadcast -n $TLS_BCAST16_N --inflight 16 --duration $SECS $TLS_ARGS"
+    "tls_p2p_max|ec|-|p2p -n $P2P_N --window 128 --duration $SECS $TLS_ARGS"
 )
 
 # Starts a server on an ephemeral port; sets server_pid and server_port.
@@ -113,52 +128,52 @@ start_server() {
     return 1
 }
 
+REPEATS=${BENCH_REPEATS:-3}
+WARMUP="p2p -n 200 --window 8 --duration 1"
+
+# run_one KIND NAME CERT ARGS REPEAT: fresh server, warm-up, the scenario; JSON to OUT.
+run_one() {
+    local kind=$1 name=$2 cert=$3 args=$4 r=$5 rc=0
+    local base=$OUT/${kind}_${name}_r$r
+    local warmup=$WARMUP limit=60
+    # TLS: the warm-up speaks TLS too; 10000 full handshakes take the Node peer 45-70 s here.
+    [ "$cert" != - ] && { warmup="$WARMUP $TLS_ARGS"; limit=240; }
+    start_server "$kind" "$base.server.log" "$cert"
+    # shellcheck disable=SC2086 # WARMUP and args are word lists on purpose
+    if ! "$BUILD/wsload" $warmup --port "$server_port" --timeout 60 -q >"$base.warmup.json" 2>"$base.warmup.log"; then
+        echo "   warm-up on $kind failed:" >&2
+        sed 's/^/   /' "$base.warmup.log" >&2
+    fi
+    # shellcheck disable=SC2086
+    "$BUILD/wsload" $args --port "$server_port" --server-pid "$server_pid" --timeout "$limit" -q \
+        >"$base.json" 2>"$base.log" &
+    wsload_pid=$!
+    wait "$wsload_pid" || rc=$?
+    wsload_pid=""
+    if [ "$rc" != 0 ]; then
+        echo "bench: $name on $kind run $r FAILED (wsload exit $rc):" >&2
+        sed 's/^/   /' "$base.log" >&2
+        failed=1
+    fi
+    cleanup
+}
+
 failed=0
+echo "== end-to-end: ${#SCENARIOS[@]} scenarios x 2 servers x $REPEATS runs (order alternating, warm-up: wsload $WARMUP)"
 for entry in "${SCENARIOS[@]}"; do
-    IFS='|' read -r name cert args <<<"$entry"
-    for kind in wspush peer; do
-        start_server "$kind" "$OUT/${kind}_$name.server.log" "$cert"
-        echo "== $name on $kind: wsload $args"
-        # shellcheck disable=SC2086 # args is a word list on purpose
-        # TLS connects: 10000 full handshakes take the Node peer 45-70 s on a busy 2-core host.
-        limit=60; [ "$cert" != - ] && limit=240
-        "$BUILD/wsload" $args --port "$server_port" --server-pid "$server_pid" --timeout "$limit" -q \
-            >"$OUT/${kind}_$name.json" 2>"$OUT/${kind}_$name.log" &
-        wsload_pid=$!
-        rc=0
-        wait "$wsload_pid" || rc=$?
-        wsload_pid=""
-        sed 's/^/   /' "$OUT/${kind}_$name.log"
-        if [ "$rc" != 0 ]; then
-            echo "bench: $name on $kind FAILED (wsload exit $rc)" >&2
-            failed=1
-        fi
-        cleanup
+    IFS='|' read -r name cert runs args <<<"$entry"
+    [ "$runs" = - ] && runs=$REPEATS
+    echo "   $name: wsload $args"
+    for r in $(seq "$runs"); do
+        if [ $((r % 2)) = 1 ]; then order="wspush peer"; else order="peer wspush"; fi
+        for kind in $order; do
+            run_one "$kind" "$name" "$cert" "$args" "$r"
+        done
     done
 done
 
-# TLS against plaintext on wspush alone: the same p2p run, plain and TLS in turn, REPEAT times;
-# medians of each and the median of the per-pair ratios (neighbours on a shared host move any
-# single run by tens of percent). Written to tls_ratio.json for compare.js.
-REPEAT=${BENCH_TLS_REPEAT:-3}
-ratio_runs=()
-for i in $(seq "$REPEAT"); do
-    for cert in - ec; do
-        start_server wspush "$OUT/ratio_${cert}_$i.server.log" "$cert"
-        tls=(); [ "$cert" != - ] && tls=(--tls --tls-ca "$CERTS/ca.pem")
-        "$BUILD/wsload" p2p -n "$P2P_N" --window 128 --duration "$SECS" "${tls[@]}" --port "$server_port" \
-            --server-pid "$server_pid" --timeout 60 -q >"$OUT/ratio_${cert}_$i.json" 2>/dev/null &
-        wsload_pid=$!
-        wait "$wsload_pid" || { echo "bench: TLS ratio run $i ($cert) FAILED" >&2; failed=1; }
-        wsload_pid=""
-        cleanup
-    done
-    ratio_runs+=("$OUT/ratio_-_$i.json|$OUT/ratio_ec_$i.json")
-done
-node bench/tls_ratio.js "$OUT/tls_ratio.json" "${ratio_runs[@]}" || failed=1
-
-node bench/compare.js "$OUT" || failed=1
-WSPUSH_BUILD="$BUILD" DURATION="${API_BENCH_SECONDS:-5}" bench/api_bench.sh || failed=1  # HTTP push API pushes/s
+WSPUSH_BUILD="$BUILD" DURATION="${API_BENCH_SECONDS:-$([ "$QUICK" = 1 ] && echo 2 || echo 5)}" bench/api_bench.sh || failed=1  # HTTP push API pushes/s
+BENCH_QUICK=$QUICK node bench/compare.js "$OUT" || failed=1
 if command -v gnuplot >/dev/null; then
     gnuplot -e "dir='$OUT'" bench/report.gnuplot && echo "picture: $OUT/report.png"
 else

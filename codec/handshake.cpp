@@ -145,8 +145,12 @@ size_t write_upgrade_response(char* out, size_t cap, const Upgrade& up, std::str
 size_t write_http_response(char* out, size_t cap, int status, std::string_view content_type,
                            std::string_view body, std::string_view extra_headers, bool keep_alive) {
     char line[96];
-    int n = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n", status,
-                     http_reason(status), body.size());
+    // RFC 9110 8.6: a 204 carries no Content-Length (and no body).
+    int n = status == kHttpNoContent
+                ? snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", status, http_reason(status))
+                : snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n", status,
+                           http_reason(status), body.size());
+    if (status == kHttpNoContent) body = {};
     size_t pos = 0;
     bool ok = put(out, cap, &pos, {line, size_t(n)});
     if (ok && !content_type.empty())

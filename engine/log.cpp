@@ -3,6 +3,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <ctime>
@@ -25,6 +26,24 @@ bool parse_log_level(std::string_view name, LogLevel* out) {
         }
     }
     return false;
+}
+
+std::string log_escape(std::string_view text, size_t max) {
+    std::string out;
+    size_t n = std::min(text.size(), max);
+    out.reserve(n + 8);
+    for (size_t i = 0; i < n; ++i) {
+        unsigned char ch = static_cast<unsigned char>(text[i]);
+        if (ch < 0x20 || ch == 0x7f || ch == '"' || ch == '\\') {
+            char buf[5];
+            snprintf(buf, sizeof buf, "\\x%02x", ch);
+            out += buf;
+        } else {
+            out += static_cast<char>(ch);
+        }
+    }
+    if (text.size() > max) out += "...";
+    return out;
 }
 
 void log_at(LogLevel level, const char* fmt, ...) {

@@ -1,6 +1,6 @@
-// UidTable: linear probing over a tag array (16 tags per SSE2 compare) and 32-byte slots that
-// hold the uid inline; backward-shift deletion; incremental resize (two arrays while
-// migrating). find()'s hot path is inline in uid_table_lookup.h over the arrays this file
+// UidTable: linear probing over a tag array (16 tags per SSE2 compare) and 8-byte slots (a
+// record ref and 32 hash bits; the record, in the KeyArena, holds the connection and the uid);
+// backward-shift deletion; incremental resize (two arrays while migrating). find()'s hot path is inline in uid_table_lookup.h over the arrays this file
 // maintains; here are its cold paths and everything that writes. Layout, load factor and costs:
 // docs/registry.md.
 #include "registry/uid_table.h"
@@ -21,27 +21,16 @@
 namespace wspush::registry {
 namespace {
 
-using uid_lookup::kInline;
 using uid_lookup::Slot;
 
-// A slot's image of uid: [length byte, 255 meaning 255 or more][first 19 bytes, zero padded].
-// Built only when an entry is stored; lookups compare against the slot in place (below).
-struct Image {
-    uint8_t b[20] = {};
-    explicit Image(std::string_view uid) {
-        b[0] = uint8_t(std::min<size_t>(uid.size(), 255));
-        std::memcpy(b + 1, uid.data(), std::min(uid.size(), kInline));
-    }
-};
-
-// One allocation: capacity slots, capacity + 16 tags, capacity displacements. Tags
-// [cap, cap + 15) clone tags [0, 15) so a group load near the end reads the wrapped-around
-// tags without a second load. disp[i]: how far slot i's entry sits past its home (255: at
-// least that far, rehash to know), so deletion's backward shift never rehashes a key.
-// (The struct, uid_lookup::SlotArray, is in the lookup header; these write or size it.)
+// One allocation: capacity slots, capacity + 16 tags. Tags [cap, cap + 15) clone tags [0, 15)
+// so a group load near the end reads the wrapped-around tags without a second load. A slot's
+// hash_lo gives its entry's home in any array (deletion's backward shift and migration never
+// read a record). (The struct, uid_lookup::SlotArray, is in the lookup header; these write or
+// size it.)
 using Table = uid_lookup::SlotArray;
 
-size_t bytes_for(size_t cap) { return cap * (sizeof(Slot) + 2) + kGroupWidth; }
+size_t bytes_for(size_t cap) { return cap * (sizeof(Slot) + 1) + kGroupWidth; }
 size_t bytes_of(const Table& t) { return t.slots ? bytes_for(t.capacity()) : 0; }
 void set_tag(Table& t, size_t i, uint8_t tag) {
     t.tags[i] = tag;
@@ -54,7 +43,6 @@ Table allocate(size_t cap) {
     Table t;
     t.slots = static_cast<Slot*>(p);
     t.tags = reinterpret_cast<uint8_t*>(t.slots + cap);
-    t.disp = t.tags + cap + kGroupWidth;
     t.mask = cap - 1;
     return t;
 }
@@ -90,7 +78,7 @@ struct UidTable::Impl {
     Table& old;           // being migrated into cur when old.slots != nullptr
     size_t& cursor;       // old's slots below cursor are empty (and their pages may be released)
     KeyArena arena;
-    size_t release_at[3] = {};  // per region of old (slots, tags, displacements): released up to
+    size_t release_at[2] = {};  // per region of old (slots, tags): released up to
     size_t released = 0;        // bytes of old given back so far
     Table next;                 // the array the coming grow will use, mapped ahead (prepare_grow)
     unsigned next_touched = 0;  // how many of its first_touch() places are already written
@@ -107,6 +95,7 @@ struct UidTable::Impl {
         a.hash_override = h;
         if (h) a.cold_from = 0;  // every find goes out of line, through hash()
         cur = allocate(kMinCapacity);
+        a.unit_shift = arena.unit_shift();
     }
     ~Impl() {
         release(cur);
@@ -123,37 +112,32 @@ struct UidTable::Impl {
             return uid_lookup::hash_short(uid);
         return XXH3_64bits(uid.data(), uid.size());
     }
-    // Slots keep no hash: short uids rehash from the slot itself (a few ns), long ones from the
-    // arena. Needed only to migrate an entry, or in a deletion shift past a saturated disp;
-    // never on lookup.
-    uint64_t hash_of(const Slot& s) const {
-        if (s.image[0] <= kInline) return hash({reinterpret_cast<const char*>(s.image + 1), s.image[0]});
-        return hash(arena.view(s.key));
-    }
-
-    [[gnu::always_inline]] bool matches(const Slot& s, std::string_view uid) const {
-        if (!uid_lookup::image_matches(s, uid)) return false;
-        return uid.size() <= kInline || arena.equals(s.key, uid);
-    }
-
     // The slot of t holding uid, or null (the probe loop is uid_lookup::locate).
-    [[gnu::always_inline]] Slot* locate(const Table& t, uint64_t h, std::string_view uid) const {
-        return uid_lookup::locate(t, h, [this, uid](const Slot& s) { return matches(s, uid); });
+    [[gnu::always_inline]] Slot* locate(const Table& t, uint64_t h, std::string_view uid,
+                                        size_t* empty_at = nullptr) const {
+        return uid_lookup::locate(a, t, h, uid, empty_at);
     }
 
-    static void place(Table& t, uint64_t h, const Slot& s) {
-        const size_t home = h & t.mask;
-        for (size_t pos = home;; pos = (pos + kGroupWidth) & t.mask) {
+    // Puts s (whose tag is `tag`) in the first empty slot from its home on.
+    static void place(Table& t, const Slot& s, uint8_t tag) {
+        for (size_t pos = s.hash_lo & t.mask;; pos = (pos + kGroupWidth) & t.mask) {
             const uint32_t e = TagGroup(t.tags + pos).empty();
             if (e) {
-                const size_t i = (pos + lowest(e)) & t.mask;
-                t.slots[i] = s;
-                set_tag(t, i, tag_of(h));
-                t.disp[i] = uint8_t(std::min<size_t>((i - home) & t.mask, 255));
-                ++t.count;
+                place_at(t, (pos + lowest(e)) & t.mask, s, tag);
                 return;
             }
         }
+    }
+    static void place_at(Table& t, size_t i, const Slot& s, uint8_t tag) {
+        t.slots[i] = s;
+        set_tag(t, i, tag);
+        ++t.count;
+    }
+
+    // Pending resize work, if any (the test is inline: add and remove call this every time).
+    [[gnu::always_inline]] void migrate_some() {
+        if (old.slots || retired) [[unlikely]]
+            migrate(kMigrateBudget);
     }
 
     // Backward-shift deletion (Knuth's Algorithm R): walk the rest of the cluster and pull back
@@ -163,13 +147,11 @@ struct UidTable::Impl {
         for (size_t j = hole;;) {
             j = (j + 1) & t.mask;
             if (t.tags[j] == kTagEmpty) break;
-            size_t d = t.disp[j];
-            if (d == 255) d = (j - hash_of(t.slots[j])) & t.mask;
+            const size_t d = (j - t.slots[j].hash_lo) & t.mask;  // how far past its home
             const size_t gap = (j - hole) & t.mask;
             if (d < gap) continue;  // home in (hole, j]: it must stay
             t.slots[hole] = t.slots[j];
             set_tag(t, hole, t.tags[j]);
-            t.disp[hole] = uint8_t(std::min<size_t>(d - gap, 255));
             hole = j;
         }
         set_tag(t, hole, kTagEmpty);
@@ -180,7 +162,7 @@ struct UidTable::Impl {
     // starts at the cursor, backwards: removing a cluster's last entry never breaks another
     // entry's probe path, so the old array stays a valid table at every step (lookups probe it
     // unchanged) and no entry is shifted. O(budget + the cluster's length / 16) per call.
-    void migrate(size_t budget) {
+    [[gnu::noinline]] void migrate(size_t budget) {
         if (retired) unmap_retired_step();
         while (old.slots && budget != 0) {
             if (old.count == 0) {
@@ -198,7 +180,7 @@ struct UidTable::Impl {
                 end = (end + kGroupWidth) & old.mask;
             end = (end + lowest(TagGroup(old.tags + ((end + 1) & old.mask)).empty())) & old.mask;
             for (;; end = (end - 1) & old.mask) {
-                place(cur, hash_of(old.slots[end]), old.slots[end]);
+                place(cur, old.slots[end], old.tags[end]);
                 set_tag(old, end, kTagEmpty);
                 --old.count;
                 if (end == cursor || --budget == 0) break;
@@ -206,14 +188,13 @@ struct UidTable::Impl {
         }
     }
 
-    // Gives back old's slot, tag and displacement pages below the cursor, 64 KiB at a time
-    // per region (about 10 us of madvise), so the final munmap frees almost nothing: a
-    // populated 32 MiB munmap is a millisecond stall.
+    // Gives back old's slot and tag pages below the cursor, 32 KiB at a time per region, so
+    // the final munmap frees almost nothing: a populated 32 MiB munmap is a millisecond stall.
     void release_behind_cursor() {
         const size_t cap = old.capacity();
-        const size_t base[3] = {0, cap * sizeof(Slot), cap * (sizeof(Slot) + 1) + kGroupWidth};
-        const size_t width[3] = {sizeof(Slot), 1, 1};
-        for (int r = 0; r < 3; ++r) {
+        const size_t base[2] = {0, cap * sizeof(Slot)};
+        const size_t width[2] = {sizeof(Slot), 1};
+        for (int r = 0; r < 2; ++r) {
             size_t& from = release_at[r];
             if (from == 0) from = base[r];
             const size_t to = base[r] + cursor * width[r];
@@ -240,7 +221,7 @@ struct UidTable::Impl {
         }
         old = Table{};
         cursor = released = 0;
-        release_at[0] = release_at[1] = release_at[2] = 0;
+        release_at[0] = release_at[1] = 0;
     }
 
     // The i-th of the places the first migration steps of a grow write in the new array
@@ -254,7 +235,6 @@ struct UidTable::Impl {
         uint8_t* const places[] = {
             slots, slots + (c - 1) * sizeof(Slot), slots + c * sizeof(Slot), slots + (2 * c - 1) * sizeof(Slot),
             t.tags, t.tags + c - 1, t.tags + c, t.tags + 2 * c - 1, t.tags + 2 * c + kGroupWidth - 1,
-            t.disp, t.disp + c - 1, t.disp + c, t.disp + 2 * c - 1,
         };
         return i < std::size(places) ? places[i] : nullptr;
     }
@@ -302,7 +282,7 @@ struct UidTable::Impl {
         next = Table{};
         old = cur;
         cursor = released = 0;
-        release_at[0] = release_at[1] = release_at[2] = 0;
+        release_at[0] = release_at[1] = 0;
         cur = fresh;
     }
 
@@ -319,26 +299,28 @@ struct UidTable::Impl {
         return (h & old.mask) >= cursor ? locate(old, h, uid) : nullptr;
     }
 
-    ConnSpan span(const Slot& s) const {
-        if (s.conn.gen != 0) return ConnSpan{&s.conn, 1};
-        const std::vector<ConnId>& set = sets[s.conn.slot];
+    ConnSpan span(const ConnId& c) const {
+        if (c.gen != 0) return ConnSpan{&c, 1};
+        const std::vector<ConnId>& set = sets[c.slot];
         return ConnSpan{set.data(), uint32_t(set.size())};
     }
+    ConnSpan span(const Slot& s) const { return span(arena.conn(s.rec)); }
 
-    AddResult add_to_existing(Slot& s, ConnId c);
-    RemoveResult remove_from_existing(Slot& s, ConnId c);
+    AddResult add_to_existing(ConnId& s, ConnId c);
+    RemoveResult remove_from_existing(ConnId& s, ConnId c);
     void erase_slot(Slot* s);
 };
 
-UidTable::AddResult UidTable::Impl::add_to_existing(Slot& s, ConnId c) {
-    if (s.conn.gen != 0) {
-        if (s.conn == c) return AddResult::AlreadyPresent;
+// s: the record's connection field (the one connection, or gen 0 and a set index).
+UidTable::AddResult UidTable::Impl::add_to_existing(ConnId& s, ConnId c) {
+    if (s.gen != 0) {
+        if (s == c) return AddResult::AlreadyPresent;
         const uint32_t index = take_index(free_sets, sets);
-        sets[index].assign({s.conn, c});
-        s.conn = ConnId{index, 0};
+        sets[index].assign({s, c});
+        s = ConnId{index, 0};
     } else {
         // Linear scan: a uid has a handful of connections (tabs, devices); O(its connections).
-        std::vector<ConnId>& set = sets[s.conn.slot];
+        std::vector<ConnId>& set = sets[s.slot];
         for (ConnId x : set)
             if (x == c) return AddResult::AlreadyPresent;
         set.push_back(c);
@@ -347,15 +329,15 @@ UidTable::AddResult UidTable::Impl::add_to_existing(Slot& s, ConnId c) {
     return AddResult::AddedToUid;
 }
 
-UidTable::RemoveResult UidTable::Impl::remove_from_existing(Slot& s, ConnId c) {
-    std::vector<ConnId>& set = sets[s.conn.slot];
+UidTable::RemoveResult UidTable::Impl::remove_from_existing(ConnId& s, ConnId c) {
+    std::vector<ConnId>& set = sets[s.slot];
     for (size_t i = 0; i < set.size(); ++i) {
         if (set[i] != c) continue;
         set[i] = set.back();
         set.pop_back();
         --conns;
         if (set.size() == 1) {  // back to the allocation-free representation
-            s.conn = set[0];
+            s = set[0];
             set.clear();
             free_sets.push_back(uint32_t(&set - sets.data()));
         }
@@ -365,7 +347,7 @@ UidTable::RemoveResult UidTable::Impl::remove_from_existing(Slot& s, ConnId c) {
 }
 
 void UidTable::Impl::erase_slot(Slot* s) {
-    arena.free(s->key, s->image[0] < 255 ? s->image[0] : KeyArena::kUnknownLen);
+    arena.free(s->rec);  // reads the record's length: its line was just read by the lookup
     --conns;
     if (s >= cur.slots && s < cur.slots + cur.capacity())
         erase_at(cur, size_t(s - cur.slots));
@@ -385,23 +367,31 @@ UidTable::AddResult UidTable::add(std::string_view uid, ConnId c, std::string_vi
     assert(c.valid());
     if (uid.size() > m.a.max_len) return AddResult::TooLong;
     const uint64_t h = m.hash(uid);
-    const Image im(uid);
-    m.migrate(kMigrateBudget);  // before the lookup: migration moves slots
-    if (Slot* s = m.find_slot(h, uid)) {
-        const AddResult r = m.add_to_existing(*s, c);
-        if (stored) *stored = m.arena.view(s->key);
+    m.migrate_some();  // before the lookup: migration moves slots
+    size_t empty_at;   // where uid goes in cur if it is new: the probe's first empty slot
+    Slot* s = m.locate(m.cur, h, uid, &empty_at);
+    if (!s && m.old.slots) s = m.find_slot_in_old(h, uid);
+    if (s) {
+        const AddResult r = m.add_to_existing(m.arena.conn(s->rec), c);
+        if (stored) *stored = m.arena.view(s->rec);
         return r;
     }
     const size_t after = m.cur.count + m.old.count + 1;
-    if (after > max_load(m.cur.capacity()))
-        m.start_resize(m.cur.capacity() * 2);
-    else if (after + kPrepareAhead > max_load(m.cur.capacity()) && !m.old.slots)
+    bool probed = true;
+    if (after > max_load(m.cur.capacity())) {
+        m.start_resize(m.cur.capacity() * 2);  // a new cur: empty_at is void
+        probed = false;
+    } else if (after + kPrepareAhead > max_load(m.cur.capacity()) && !m.old.slots) {
         m.prepare_grow();
-    Slot fresh{c, m.arena.alloc(uid), {}};
-    std::memcpy(fresh.image, im.b, sizeof im.b);
-    Impl::place(m.cur, h, fresh);
+    }
+    const Slot fresh{m.arena.alloc(uid, c), uint32_t(h)};
+    m.a.chunks = m.arena.chunk_table();  // the table moves when the arena adds a chunk
+    if (probed)
+        Impl::place_at(m.cur, empty_at, fresh, tag_of(h));
+    else
+        Impl::place(m.cur, fresh, tag_of(h));
     ++m.conns;
-    if (stored) *stored = m.arena.view(fresh.key);
+    if (stored) *stored = m.arena.view(fresh.rec);
     return AddResult::NewUid;
 }
 
@@ -409,12 +399,12 @@ UidTable::RemoveResult UidTable::remove(std::string_view uid, ConnId c) {
     Impl& m = *impl_;
     if (uid.size() > m.a.max_len) return RemoveResult::NotFound;
     const uint64_t h = m.hash(uid);
-    const Image im(uid);
-    m.migrate(kMigrateBudget);
+    m.migrate_some();
     Slot* s = m.find_slot(h, uid);
     if (!s) return RemoveResult::NotFound;
-    if (s->conn.gen == 0) return m.remove_from_existing(*s, c);
-    if (s->conn != c) return RemoveResult::NotFound;
+    ConnId& held = m.arena.conn(s->rec);
+    if (held.gen == 0) return m.remove_from_existing(held, c);
+    if (held != c) return RemoveResult::NotFound;
     m.erase_slot(s);
     return RemoveResult::UidGone;
 }
@@ -432,19 +422,33 @@ ConnSpan UidTable::find_in_old(uint64_t h, std::string_view uid) const {
     return s ? impl_->span(*s) : ConnSpan{};
 }
 
-ConnSpan UidTable::set_span(const Slot& s) const { return impl_->span(s); }
+ConnSpan UidTable::set_span(ConnId set) const { return impl_->span(set); }
 
+// Three passes over a block, so each pass's cache misses overlap: hash and prefetch the tags
+// and home slot; find the first slot whose tag and 32 hash bits match and prefetch its record;
+// then the lookups proper, which find their lines in cache.
 void UidTable::find_many(const std::string_view* uids, size_t n, ConnSpan* out) const {
     const Impl& m = *impl_;
+    const uid_lookup::SlotArray& t = m.cur;
     constexpr size_t kBlock = 16;  // enough misses in flight to cover DRAM latency
     uint64_t h[kBlock];
     for (size_t base = 0; base < n; base += kBlock) {
         const size_t k = std::min(kBlock, n - base);
         for (size_t i = 0; i < k; ++i) {
             h[i] = m.hash(uids[base + i]);
-            const size_t pos = h[i] & m.cur.mask;
-            __builtin_prefetch(m.cur.tags + pos);
-            __builtin_prefetch(&m.cur.slots[pos]);
+            const size_t pos = h[i] & t.mask;
+            __builtin_prefetch(t.tags + pos);
+            __builtin_prefetch(&t.slots[pos]);
+        }
+        for (size_t i = 0; i < k; ++i) {
+            const size_t pos = h[i] & t.mask;
+            for (uint32_t c = TagGroup(t.tags + pos).match(tag_of(h[i])); c; c &= c - 1) {
+                const Slot& s = t.slots[(pos + lowest(c)) & t.mask];
+                if (s.hash_lo == uint32_t(h[i])) {
+                    __builtin_prefetch(m.arena.at(s.rec) + uid_lookup::kRecLen);
+                    break;
+                }
+            }
         }
         for (size_t i = 0; i < k; ++i) {
             const std::string_view uid = uids[base + i];
@@ -490,7 +494,7 @@ bool UidTable::next(size_t& cursor, std::string_view& uid, ConnSpan& conns) cons
         } else {
             return false;
         }
-        uid = m.arena.view(s->key);
+        uid = m.arena.view(s->rec);
         conns = m.span(*s);
         ++cursor;
         return true;

@@ -1,8 +1,8 @@
 // UidTable: uid (bytes) -> the set of that uid's connections. Linear probing over a
 // power-of-two array, hashed with XXH3: a one-byte tag per slot (7 hash bits) is matched 16 at
-// a time with SSE2, so most probes never touch a slot; the slot (32 bytes) holds uids of up to
-// 19 bytes inline, so a hit reads one slot line. The uid bytes also live in an arena (never
-// moved), which is what `stored` views point at. Deletion shifts entries back (no tombstones),
+// a time with SSE2, so most probes never touch a slot; a slot (8 bytes) holds 32 more hash bits
+// and a ref to the entry's record (connection, uid) in an arena that never moves: each uid is
+// stored once, and `stored` views point at it. Deletion shifts entries back (no tombstones),
 // so login/logout churn never degrades probing; growth moves a bounded number of entries per
 // operation (no stop-the-world rehash), so the slowest insert stays in microseconds at
 // millions of entries. The one-connection case stores the ConnId in the slot: no allocation.
@@ -85,7 +85,7 @@ private:
     // find()'s cold paths, out of line in uid_table.cpp.
     ConnSpan find_cold(std::string_view uid) const;          // uids over 16 bytes; hash_override
     ConnSpan find_in_old(uint64_t h, std::string_view uid) const;  // not in cur while migrating
-    ConnSpan set_span(const uid_lookup::Slot& s) const;     // a uid with several connections
+    ConnSpan set_span(ConnId set) const;                    // a uid with several connections
     // for_each support without exposing Impl: iterate by cursor.
     bool next(size_t& cursor, std::string_view& uid, ConnSpan& conns) const;
 };
@@ -99,11 +99,10 @@ inline ConnSpan UidTable::find(std::string_view uid) const {
     // misses) fit in the CPU's window at once; +10-20% finds/s at 100k and 1M entries.
     if (uid.size() > uid_lookup::kShortUid) __builtin_unreachable();
     const uint64_t h = uid_lookup::hash_short(uid);
-    const uid_lookup::Slot* s = uid_lookup::locate(a.cur, h, [uid](const uid_lookup::Slot& slot) {
-        return uid_lookup::image_matches(slot, uid);  // decides alone: the uid fits in the image
-    });
-    if (s) [[likely]]
-        return s->conn.gen != 0 ? ConnSpan{&s->conn, 1} : set_span(*s);
+    if (const uid_lookup::Slot* s = uid_lookup::locate(a, a.cur, h, uid)) [[likely]] {
+        ConnId* c = uid_lookup::record_conn(uid_lookup::record(a, s->rec));
+        return c->gen != 0 ? ConnSpan{c, 1} : set_span(*c);
+    }
     return a.old.slots ? find_in_old(h, uid) : ConnSpan{};
 }
 

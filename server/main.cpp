@@ -22,8 +22,6 @@ namespace {
 
 uint32_t ms(double seconds) { return static_cast<uint32_t>(std::lround(seconds * 1000.0)); }
 
-bool is_loopback(const std::string& host) { return host.rfind("127.", 0) == 0 || host == "localhost"; }
-
 std::string read_key_file(const std::string& path) {
     std::ifstream in(path);
     std::stringstream ss;
@@ -57,16 +55,24 @@ int main(int argc, char** argv) {
                  cfg.max_conns, fds.soft, fds.hard, ceiling);
     }
 
+    // Both addresses are checked before anything binds: a typo fails at once, with its flag.
+    std::string error;
+    engine::ListenAddress ws_addr, api_addr;
+    if (!engine::resolve_listen_address(cfg.host, cfg.port, &ws_addr, &error)) {
+        LOG_ERROR("--host: %s", error.c_str());
+        return 2;
+    }
     std::string api_host;
     uint16_t api_port = 0;
     bool api_on = cfg.api_listen != "off" && !cfg.api_listen.empty();
     if (api_on) {
-        if (!engine::split_host_port(cfg.api_listen, &api_host, &api_port)) {
-            LOG_ERROR("--api-listen '%s' is not host:port (or 'off')", cfg.api_listen.c_str());
+        if (!engine::split_host_port(cfg.api_listen, &api_host, &api_port, &error) ||
+            !engine::resolve_listen_address(api_host, api_port, &api_addr, &error)) {
+            LOG_ERROR("--api-listen: %s", error.c_str());
             return 2;
         }
         if (!cfg.api_key_file.empty()) cfg.api_key = read_key_file(cfg.api_key_file);
-        if (cfg.api_key.empty() && !is_loopback(api_host)) {
+        if (cfg.api_key.empty() && !engine::is_loopback(api_addr)) {
             LOG_ERROR("refusing to start: the push API on non-loopback %s needs --api-key or --api-key-file",
                       cfg.api_listen.c_str());
             return 2;
@@ -100,32 +106,44 @@ int main(int argc, char** argv) {
     engine::Server server(sc, service);
     service.attach(server);
 
-    std::string error;
+    // Both ports are bound before either is announced: a second instance on the same ports
+    // fails with one error naming the flag to change, not after a "listening" line.
+    // The addresses resolved above, so a name that resolves differently a second time cannot
+    // bind elsewhere than the log says.
     engine::ListenerSpec ws;
-    ws.host = cfg.host;
+    ws.host = engine::numeric_host(ws_addr);
     ws.port = cfg.port;
     ws.tls = tls_on ? &tls : nullptr;
     uint16_t port = server.listen(ws, &error);
     if (port == 0) {
-        LOG_ERROR("%s", error.c_str());
+        LOG_ERROR("cannot listen for WebSocket clients: %s; choose another port with --port N (make run PORT=N) "
+                  "or another address with --host", error.c_str());
         return 1;
     }
-    LOG_INFO("listening on %s:%u (websocket%s)", cfg.host.c_str(), port, tls_on ? ", tls" : "");
+    uint16_t api_bound = 0;
     if (api_on) {
         engine::ListenerSpec api;
-        api.host = api_host;
+        api.host = engine::numeric_host(api_addr);
         api.port = api_port;
         api.websocket = false;
         api.tls = cfg.api_tls ? &tls : nullptr;
-        uint16_t bound = server.listen(api, &error);
-        if (bound == 0) {
-            LOG_ERROR("%s (use --api-listen to move the push API, or --api-listen off)", error.c_str());
+        api_bound = server.listen(api, &error);
+        if (api_bound == 0) {
+            LOG_ERROR("cannot listen for the push API: %s; choose another address with --api-listen HOST:PORT "
+                      "(make run API=PORT), or turn the API off with --api-listen off", error.c_str());
             return 1;
         }
         service.set_api(1, std::make_unique<api::HttpApi>(service, cfg.api_key));
-        LOG_INFO("listening on %s:%u (api%s%s)", api_host.c_str(), bound, cfg.api_key.empty() ? ", no key" : ", key required",
-                 cfg.api_tls ? ", tls" : "");
     }
+    engine::set_port(&ws_addr, port);
+    LOG_INFO("listening on %s (websocket%s)", engine::format_address(ws_addr).c_str(), tls_on ? ", tls" : "");
+    if (api_on) {
+        engine::set_port(&api_addr, api_bound);
+        LOG_INFO("listening on %s (api%s%s)", engine::format_address(api_addr).c_str(),
+                 cfg.api_key.empty() ? ", no key" : ", key required", cfg.api_tls ? ", tls" : "");
+    }
+    LOG_INFO("demo page: %s://%s/", tls_on ? "https" : "http",
+             engine::format_address(engine::reachable_locally(ws_addr)).c_str());
     LOG_INFO("limits: max-conns %zu (fd ceiling %zu), max-message %llu B, max-backlog %llu B, max-uid-len %zu, "
              "timeouts: handshake %gs login %gs ping %gs idle %gs shutdown %gs",
              cfg.max_conns, ceiling, (unsigned long long)cfg.max_message, (unsigned long long)cfg.max_backlog,

@@ -34,7 +34,11 @@ void PushService::set_api(size_t listener_index, std::unique_ptr<HttpEndpoint> a
 
 void PushService::on_open(engine::Connection&, const codec::Upgrade&) {}
 
-void PushService::on_close(engine::Connection& c) { sessions_.logout(c); }
+void PushService::on_close(engine::Connection& c) {
+    if (sessions_.logged_in(c))
+        LOG_DEBUG("logout uid=\"%s\" fd=%d", engine::log_escape(sessions_.uid_of(c)).c_str(), c.fd);
+    sessions_.logout(c);
+}
 
 void PushService::on_message(engine::Connection& c, Opcode op, uint8_t* data, size_t len) {
     if (!sessions_.logged_in(c)) login(c, op, data, len);
@@ -43,6 +47,7 @@ void PushService::on_message(engine::Connection& c, Opcode op, uint8_t* data, si
 
 void PushService::refuse_login(engine::Connection& c, const std::string& why) {
     ++stats_.login_failures;
+    LOG_DEBUG("login refused fd=%d: %s", c.fd, why.c_str());
     std::string text = "error: " + why;
     server_->send_message(c, Opcode::Text, text.data(), text.size());
     server_->close(c, codec::kClosePolicyViolation, "login refused", CloseReason::Policy);
@@ -56,6 +61,7 @@ void PushService::login(engine::Connection& c, Opcode op, const uint8_t* data, s
     if (uid.size() > cfg_.max_uid_len || !sessions_.login(c, uid))
         return refuse_login(c, "uid longer than " + std::to_string(cfg_.max_uid_len) + " bytes");
     ++stats_.logins;
+    LOG_DEBUG("login uid=\"%s\" fd=%d", engine::log_escape(uid).c_str(), c.fd);
     server_->authenticate(c);
     // The reply is built in one buffer: "login success, your uid is " + uid.
     engine::FrameRef reply(engine::SharedFrame::create(codec::frame_size(kLoginReply.size() + len)));
@@ -74,6 +80,12 @@ void PushService::route(engine::Connection& c, Opcode op, const uint8_t* data, s
         return;
     }
     size_t tlen = static_cast<size_t>(static_cast<const uint8_t*>(colon) - data);
+    if (tlen == 0) {  // ":hello": no uid can be empty, so it could only be dropped; say why instead
+        ++stats_.bad_format;
+        static constexpr std::string_view kError = "error: no uid before ':' (send <uid>:<message> or all:<message>)";
+        server_->send_message(c, Opcode::Text, kError.data(), kError.size());
+        return;
+    }
     std::string_view target(reinterpret_cast<const char*>(data), tlen);
     Outgoing m{op, data + tlen + 1, len - tlen - 1};
     size_t n;
@@ -95,6 +107,8 @@ void PushService::on_http(engine::Connection& c, const codec::HttpRequest& req, 
         return server_->respond(c, 200, "text/html; charset=utf-8", demo_page_html());
     }
     if (req.path == "/healthz") return server_->respond(c, 200, "application/json", "{\"status\":\"ok\"}\n");
+    // Browsers ask for it on every page; the demo page brings its own icon inline.
+    if (req.path == "/favicon.ico") return server_->respond(c, 204, "", "");
     server_->respond(c, 404, "application/json", "{\"error\":\"not found\"}\n");
 }
 

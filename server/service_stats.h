@@ -19,7 +19,7 @@ struct ServiceStats {
     uint64_t to_uid = 0;             // client messages routed to a uid
     uint64_t to_all = 0;             // client broadcasts
     uint64_t dropped_offline = 0;    // addressed to a uid (or group) with no connection here
-    uint64_t bad_format = 0;         // no ':' in a routed message
+    uint64_t bad_format = 0;         // no ':' in a routed message, or nothing before it
     uint64_t api_messages = 0;       // API pushes (client messages: the engine's messages_in)
     PathCounters client, api;        // by path, for /metrics
 

@@ -102,6 +102,12 @@ TEST(Handshake, WritesPlainResponseWithBody) {
               "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\nX-A: b\r\n\r\nok");
 }
 
+TEST(Handshake, Writes204WithoutContentLengthOrBody) {
+    char out[256];
+    size_t n = write_http_response(out, sizeof(out), 204, "", "ignored", "", true);
+    EXPECT_EQ(std::string(out, n), "HTTP/1.1 204 No Content\r\n\r\n");
+}
+
 TEST(Handshake, FramesAfterHeadAreNotConsumed) {
     std::string wire = kUpgrade + "\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58";
     Parsed p = parse(wire);

@@ -24,7 +24,18 @@ if [ ! -x "$WSPUSH_BUILD/wspush" ]; then
   exit 1
 fi
 
-if [ ! -d "$E2E/node_modules/ws" ] || [ ! -d "$E2E/node_modules/playwright-core" ]; then
+# (Re)install when a pinned package is missing or at another version than package.json says
+# (a checkout that moved the pin keeps its old node_modules otherwise).
+pins_installed() {
+  (cd "$E2E" && node -e '
+    const deps = require("./package.json").dependencies;
+    for (const [name, want] of Object.entries(deps)) {
+      let have; try { have = require(`./node_modules/${name}/package.json`).version; } catch (e) { process.exit(1); }
+      if (have !== want) process.exit(1);
+    }' 2>/dev/null)
+}
+echo "== node $(node --version 2>/dev/null || echo missing) ($(command -v node || echo 'not on PATH')), $(/usr/bin/chromium --version 2>/dev/null || echo 'no /usr/bin/chromium')"
+if ! pins_installed; then
   echo "== installing pinned npm packages into tests/e2e/node_modules"
   (cd "$E2E" && npm ci --no-audit --no-fund) || echo "npm ci failed: the Node and browser groups will fail"
 fi
@@ -101,7 +112,7 @@ run_python python
 # The same protocol suite with every server on --tls-cert and every client on wss:// (test CA).
 run_python python-tls WSPUSH_E2E_TLS=1
 run_node node 60 "$E2E/node/protocol.test.js" "$E2E/node/tls.test.js"
-run_node browser 90 "$E2E/browser/demo_page.test.js" "$E2E/browser/demo_page_tls.test.js"
+run_node browser 150 "$E2E/browser/demo_page.test.js" "$E2E/browser/demo_page_tls.test.js"
 run_node connections 150 "$E2E/node/many_connections.test.js"
 for script in "$E2E"/test_*.sh; do
   [ -e "$script" ] && run_script "$script"

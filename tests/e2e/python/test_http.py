@@ -91,6 +91,16 @@ class PlainHttp(WspushTestCase):
         resp = await self.get(b"/healthz")
         self.assertEqual(resp.status, 200)
 
+    async def test_get_favicon_is_204_without_a_body(self):
+        client = await self.raw()
+        await client.send(b"GET /favicon.ico HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                          b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        resp = await client.read_http_response(self.PROMPT)
+        self.assertEqual(resp.status, 204)
+        self.assertNotIn("content-length", resp.headers)
+        # Nothing after the head but the next response: the 204 had no body.
+        self.assertEqual((await client.read_http_response(self.PROMPT)).status, 200)
+
     async def test_post_to_the_demo_page_gets_405(self):
         client = await self.raw()
         await client.send(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\nhi")

@@ -179,6 +179,18 @@ class UndeliverableAndMalformed(WspushTestCase):
         await self.recv(alice)
         await self.assertStillOpen(alice, "alice")
 
+    async def test_message_with_empty_uid_gets_error_text(self):
+        alice = await self.login("alice")
+        await alice.send(":hello")
+        self.assertEqual(await self.recv(alice), "error: no uid before ':' (send <uid>:<message> or all:<message>)")
+        await self.assertStillOpen(alice, "alice")
+
+    async def test_binary_message_with_empty_uid_gets_error_text(self):
+        alice = await self.login("alice")
+        await alice.send(b":\x00\x01")
+        self.assertEqual(await self.recv(alice), "error: no uid before ':' (send <uid>:<message> or all:<message>)")
+        await self.assertStillOpen(alice, "alice")
+
 
 if __name__ == "__main__":
     unittest.main()
