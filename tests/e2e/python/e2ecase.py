@@ -6,7 +6,7 @@ import unittest
 import websockets
 
 from rawws import RawClient
-from wspush_server import SLOW, WspushServer, client_ssl_context
+from wspush_server import SLOW, TLS, WspushServer, client_ssl_context
 
 
 class WspushTestCase(unittest.IsolatedAsyncioTestCase):
@@ -43,7 +43,8 @@ class WspushTestCase(unittest.IsolatedAsyncioTestCase):
     async def asyncSetUp(self):
         loop = asyncio.get_running_loop()
         loop.set_debug(False)  # IsolatedAsyncioTestCase turns it on; it slows the flood tests
-        self.server = WspushServer(self.server_options, self.server_env, self.server_tls)
+        self.server = WspushServer(self.server_options, self.server_env,
+                                   TLS if self.server_tls is None else self.server_tls)
         self.addCleanup(self.server.stop)  # cleanups run LIFO: clients close first
         # start() polls the log with time.sleep: in a thread, so the loop never blocks (asyncio
         # would print "Executing <Task ...> took 0.8 seconds" on a loaded machine).

@@ -1,5 +1,7 @@
 """Runs every python/test_*.py and ends with one machine-readable line for run.sh:
     E2E-COUNT passed=N failed=M
+With WSPUSH_E2E_TLS=1 only the protocol suite runs (the WspushTestCase tests, over TLS): the
+command-line and README tests start their own plaintext servers and ran in the plain pass.
 """
 import os
 import sys
@@ -9,6 +11,17 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 suite = unittest.defaultTestLoader.discover(HERE, pattern=sys.argv[1] if len(sys.argv) > 1 else "test_*.py")
+if os.environ.get("WSPUSH_E2E_TLS") == "1":
+    from e2ecase import WspushTestCase
+
+    def protocol_tests(s):
+        for t in s:
+            if isinstance(t, unittest.TestSuite):
+                yield from protocol_tests(t)
+            elif isinstance(t, WspushTestCase) or type(t).__name__ in ("_FailedTest", "ModuleImportFailure"):
+                yield t
+
+    suite = unittest.TestSuite(protocol_tests(suite))
 result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
 failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
 passed = result.testsRun - failed - len(result.skipped)

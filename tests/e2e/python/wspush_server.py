@@ -60,10 +60,10 @@ def tls_options(kind="ec"):
 
 
 class WspushServer:
-    """One build/wspush process on an ephemeral port (over TLS when tls, default TLS)."""
+    """One build/wspush process on an ephemeral port (over TLS when tls)."""
 
-    def __init__(self, options=None, extra_env=None, tls=None):
-        self.tls = TLS if tls is None else tls
+    def __init__(self, options=None, extra_env=None, tls=False):
+        self.tls = tls
         merged = dict(DEFAULTS)
         if self.tls:
             merged.update(tls_options())
