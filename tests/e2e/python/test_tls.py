@@ -328,6 +328,55 @@ class TlsReload(TlsCase):
 
 
 @unittest.skipIf(TLS, "runs once, in the plaintext pass")
+class ReadmeTlsSection(unittest.TestCase):
+    """README.md's "## TLS" commands, run as written (ports and the certificate directory
+    swapped for free ones), print what the README shows."""
+
+    def blocks(self):
+        text = open(os.path.join(os.path.dirname(BINARY), "..", "README.md"), encoding="utf-8").read()
+        start = text.index("\n## TLS\n")
+        found = re.findall(r"^```(\w*)\n(.*?)^```$", text[start:text.index("\n### Behind a proxy instead\n")],
+                           re.M | re.S)
+        return [body.rstrip("\n").split("\n") for _, body in found]
+
+    def test_tls_section_commands_print_what_it_shows(self):
+        start, log_shown, commands = self.blocks()[:3]
+        certs = tempfile.mkdtemp(prefix="wspush-readme-certs-")
+        self.addCleanup(shutil.rmtree, certs, True)
+        ours = lambda line: line.split("#")[0].strip().replace("/tmp/wspush-certs", certs)
+        root = os.path.abspath(os.path.join(os.path.dirname(BINARY), ".."))
+        self.assertTrue(start[0].startswith("tests/tls/make_test_certs.sh /tmp/wspush-certs"), start)
+        subprocess.run(ours(start[0]), shell=True, cwd=root, check=True)
+        argv = ours(start[1]).split()
+        self.assertEqual(argv[:1], ["build/wspush"])
+        server = WspushServer(dict(zip(argv[1::2], argv[2::2])) | {"--host": "127.0.0.1", "--api-listen": "127.0.0.1:0"},
+                              tls=True)
+        server.argv[0] = BINARY
+        server.start()
+        self.addCleanup(server.stop)
+        log = server.log().decode()
+        for shown in log_shown:  # the same lines, but for the time stamps, dates and ports
+            text = re.sub(r"expires .*GMT", "EXPIRES", shown.split("info  ", 1)[1])
+            text = re.sub(r"[0-9.]+:123[45]", "ADDRESS", text)
+            pattern = re.escape(text).replace("EXPIRES", "expires .* GMT").replace("ADDRESS", r"[0-9.]+:\d+")
+            self.assertRegex(log, "info  " + pattern)
+        port = str(server.port)
+        for line in commands:
+            if line.startswith("# -> "):
+                self.assertEqual(out.strip(), line[5:], cmd)
+            elif line.startswith("# wspush logs: "):
+                deadline = time.monotonic() + 5 * SLOW
+                want = line[len("# wspush logs: "):].split("...")[0]
+                while want not in server.log().decode() and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                self.assertIn(want.replace("/tmp/wspush-certs", certs), server.log().decode())
+            elif line and not line.startswith("#"):
+                cmd = ours(line).replace(":1234", ":" + port).replace("$(pidof wspush)", str(server.pid))
+                out = subprocess.run(cmd + " 2>/dev/null", shell=True, cwd=root, capture_output=True,
+                                     timeout=10 * SLOW).stdout.decode()
+
+
+@unittest.skipIf(TLS, "runs once, in the plaintext pass")
 class ApiOverTls(WspushTestCase):
     server_tls = True
 
