@@ -65,6 +65,8 @@ void render_gauges(PushService& s, std::string& out) {
     one(out, "wspush_online_connections", "gauge", "Logged-in WebSocket connections.", s.sessions().online().size());
     one(out, "wspush_online_uids", "gauge", "Distinct uids with a connection.", s.sessions().uids().uid_count());
     one(out, "wspush_groups", "gauge", "Groups with at least one member.", s.sessions().groups().group_count());
+    one(out, "wspush_peer_addresses", "gauge", "Client addresses (IPv6: /64s) connected to the WebSocket port.",
+        srv.peer_addresses());
 }
 
 void render_traffic(PushService& s, std::string& out) {
@@ -86,6 +88,14 @@ void render_traffic(PushService& s, std::string& out) {
     family(out, "wspush_drops_total", "counter", "Messages not delivered, by reason.");
     sample(out, "wspush_drops_total", "reason=\"offline\"", st.dropped_offline);
     sample(out, "wspush_drops_total", "reason=\"bad_format\"", st.bad_format);
+    family(out, "wspush_refused_total", "counter", "Connections and requests refused by a limit or check, by reason.");
+    sample(out, "wspush_refused_total", "reason=\"max_conns\"", e.over_max_conns);
+    sample(out, "wspush_refused_total", "reason=\"max_conns_per_ip\"", e.over_max_conns_per_ip);
+    sample(out, "wspush_refused_total", "reason=\"origin\"", e.origin_refused);
+    sample(out, "wspush_refused_total", "reason=\"bad_request\"", e.bad_requests);
+    sample(out, "wspush_refused_total", "reason=\"fd_limit\"", e.accept_refused_fd);
+    one(out, "wspush_http_idle_evicted_total", "counter",
+        "Idle keep-alive HTTP connections closed to make room under --max-conns.", e.http_idle_evicted);
     family(out, "wspush_closes_total", "counter", "Connections closed, by reason.");
     char labels[64];
     for (int r = 0; r < static_cast<int>(engine::CloseReason::kCount); ++r) {

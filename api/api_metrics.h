@@ -19,7 +19,7 @@ namespace wspush::api {
 using server::PushService;
 
 // Statuses the API answers with; anything else is counted as "other".
-constexpr int kApiStatuses[] = {200, 400, 401, 404, 405, 500};
+constexpr int kApiStatuses[] = {200, 400, 401, 403, 404, 405, 500};
 constexpr size_t kApiStatusSlots = sizeof kApiStatuses / sizeof kApiStatuses[0] + 1;
 
 // Push handling time, seconds. Local pushes take microseconds; the tail buckets catch a big

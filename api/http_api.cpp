@@ -1,6 +1,7 @@
 #include "api/http_api.h"
 
 #include <openssl/crypto.h>
+#include <openssl/sha.h>
 #include <time.h>
 
 #include "codec/http_status.h"
@@ -22,18 +23,97 @@ double monotonic_seconds() {
 }  // namespace
 
 HttpApi::HttpApi(PushService& service, std::string api_key)
-    : service_(service), api_key_(std::move(api_key)), parser_(service.config().max_uid_len) {}
+    : service_(service), has_key_(!api_key.empty()), parser_(service.config().max_uid_len) {
+    SHA256(reinterpret_cast<const unsigned char*>(api_key.data()), api_key.size(), key_digest_);
+    OPENSSL_cleanse(api_key.data(), api_key.size());
+}
 HttpApi::~HttpApi() = default;
 
-// Constant-time comparison of the presented key (CRYPTO_memcmp), so response timing does not
-// reveal how many leading bytes were right.
+namespace {
+
+// A Host that names this machine's loopback: "localhost", 127.0.0.0/8, [::1], with any port.
+// DNS rebinding makes a browser send an attacker's name here, so anything else is refused.
+bool is_loopback_host(std::string_view host) {
+    if (host.empty()) return false;
+    if (host.front() == '[') {
+        size_t close = host.find(']');
+        if (close == std::string_view::npos) return false;
+        std::string_view rest = host.substr(close + 1);
+        if (!rest.empty() && rest.front() != ':') return false;
+        return host.substr(1, close - 1) == "::1";
+    }
+    size_t colon = host.find(':');
+    std::string_view name = host.substr(0, colon);
+    if (colon != std::string_view::npos) {
+        std::string_view port = host.substr(colon + 1);
+        if (port.empty()) return false;
+        for (char ch : port)
+            if (ch < '0' || ch > '9') return false;
+    }
+    if (codec::ascii_iequals(name, "localhost")) return true;
+    // 127.a.b.c, each part a decimal number 0-255.
+    if (name.substr(0, 4) != "127.") return false;
+    int parts = 0;
+    size_t pos = 0;
+    while (pos <= name.size()) {
+        size_t dot = name.find('.', pos);
+        if (dot == std::string_view::npos) dot = name.size();
+        std::string_view part = name.substr(pos, dot - pos);
+        if (part.empty() || part.size() > 3) return false;
+        int v = 0;
+        for (char ch : part) {
+            if (ch < '0' || ch > '9') return false;
+            v = v * 10 + (ch - '0');
+        }
+        if (v > 255) return false;
+        ++parts;
+        pos = dot + 1;
+    }
+    return parts == 4;
+}
+
+}  // namespace
+
+// The presented key and the real one are both hashed and the digests compared with
+// CRYPTO_memcmp: the time taken depends on neither the key's bytes nor its length.
 bool HttpApi::authorized(const codec::HttpRequest& req) const {
-    if (api_key_.empty()) return true;
+    if (!has_key_) return true;
     std::string_view auth = req.header("Authorization");
     constexpr std::string_view kBearer = "Bearer ";
-    if (auth.size() != kBearer.size() + api_key_.size() || !codec::ascii_iequals(auth.substr(0, 7), kBearer))
-        return false;
-    return CRYPTO_memcmp(auth.data() + kBearer.size(), api_key_.data(), api_key_.size()) == 0;
+    if (auth.size() < kBearer.size() || !codec::ascii_iequals(auth.substr(0, kBearer.size()), kBearer)) return false;
+    std::string_view presented = auth.substr(kBearer.size());
+    unsigned char digest[32];
+    SHA256(reinterpret_cast<const unsigned char*>(presented.data()), presented.size(), digest);
+    return CRYPTO_memcmp(digest, key_digest_, sizeof digest) == 0;
+}
+
+int HttpApi::vet(const codec::HttpRequest& req, char* extra, size_t extra_cap) {
+    match_route(req.method, req.path, match_, group_scratch_, uid_scratch_);
+    if (match_.route == ApiRoute::Healthz && match_.method_allowed) return 0;  // says nothing, changes nothing
+    if (!has_key_) {
+        // No key is allowed only on loopback, where the danger is a browser on this machine:
+        // a page on any site can post a form here (CSRF), and a name the attacker controls
+        // can resolve to 127.0.0.1 (DNS rebinding). Browsers always send Origin with such a
+        // request and the attacker's name as Host; backends send neither.
+        if (req.has_header("Origin")) return error(codec::kHttpForbidden, "browser requests (Origin) are refused without an API key");
+        if (!is_loopback_host(req.header("Host")))
+            return error(codec::kHttpForbidden, "Host must name loopback without an API key");
+        return 0;
+    }
+    if (!authorized(req)) {
+        snprintf(extra, extra_cap, "WWW-Authenticate: Bearer\r\n");
+        return error(codec::kHttpUnauthorized, "missing or wrong API key");
+    }
+    return 0;
+}
+
+bool HttpApi::admit(engine::Connection& c, const codec::HttpRequest& req) {
+    char extra[64] = "";
+    int status = vet(req, extra, sizeof extra);
+    if (status == 0) return true;
+    metrics_.count(match_.route, status);
+    service_.server().respond(c, status, "application/json", out_, extra);
+    return false;
 }
 
 int HttpApi::error(int status, std::string_view message) {
@@ -53,16 +133,15 @@ int HttpApi::error(const ApiError& err) {
 }
 
 void HttpApi::handle(engine::Connection& c, const codec::HttpRequest& req, uint8_t* body, size_t len) {
-    match_route(req.method, req.path, match_, group_scratch_, uid_scratch_);
     out_is_json_ = true;
     char extra[64] = "";
-    int status;
-    if (match_.route == ApiRoute::Healthz && match_.method_allowed) {
+    // admit() let it through already; vetted again (one hash) so handle() stands on its own.
+    int status = vet(req, extra, sizeof extra);
+    if (status != 0) {
+        // refused: the engine asks admit() first, so only a caller that did not gets here
+    } else if (match_.route == ApiRoute::Healthz && match_.method_allowed) {
         status = codec::kHttpOk;  // open without a key: load balancers and orchestrators probe it
         out_ = "{\"status\":\"ok\"}\n";
-    } else if (!authorized(req)) {
-        status = error(codec::kHttpUnauthorized, "missing or wrong API key");
-        snprintf(extra, sizeof extra, "WWW-Authenticate: Bearer\r\n");
     } else if (match_.route == ApiRoute::Unknown) {
         status = error(codec::kHttpNotFound, "unknown route");
     } else if (!match_.method_allowed) {

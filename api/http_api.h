@@ -35,12 +35,17 @@ public:
     // api_key empty: no authentication (only allowed on loopback; main.cpp enforces it).
     HttpApi(PushService& service, std::string api_key);
     ~HttpApi() override;
+    // Before the body: a wrong key is 401 and, with no key, a browser's request (Origin) or a
+    // non-loopback Host is 403 (CSRF, DNS rebinding); the connection closes after the answer.
+    bool admit(engine::Connection& c, const codec::HttpRequest& req) override;
     void handle(engine::Connection& c, const codec::HttpRequest& req, uint8_t* body, size_t len) override;
 
     const ApiMetrics& metrics() const { return metrics_; }
 
 private:
     bool authorized(const codec::HttpRequest& req) const;
+    // 0 when the request may go on, else the status it gets (out_ and extra set).
+    int vet(const codec::HttpRequest& req, char* extra, size_t extra_cap);
     int dispatch(const codec::HttpRequest& req, const uint8_t* body, size_t len);
     int error(int status, std::string_view message);
     int error(const ApiError& err);
@@ -66,7 +71,8 @@ private:
     int presence(const uint8_t* body, size_t len);
 
     PushService& service_;
-    std::string api_key_;
+    bool has_key_;
+    unsigned char key_digest_[32];  // SHA-256 of the key: compared in constant time, length included
     ApiRequestParser parser_;
     ApiMetrics metrics_;
     RouteMatch match_;                        // the request being handled

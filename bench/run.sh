@@ -107,8 +107,10 @@ start_server() {
     local kind=$1 log=$2 cert=${3:--}
     local tls=()
     if [ "$kind" = wspush ]; then
+        # --max-conns-per-ip 0: every client here comes from this one host (the peer has no
+        # such limit either).
         [ "$cert" != - ] && tls=(--tls-cert "$CERTS/$cert.pem" --tls-key "$CERTS/$cert.key")
-        "$BUILD/wspush" --host 127.0.0.1 --port 0 --api-listen off --log-level info "${tls[@]}" \
+        "$BUILD/wspush" --host 127.0.0.1 --port 0 --api-listen off --log-level info --max-conns-per-ip 0 "${tls[@]}" \
             2>"$log" &
     else
         [ "$cert" != - ] && tls=("$CERTS/$cert.pem" "$CERTS/$cert.key")

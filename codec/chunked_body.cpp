@@ -27,17 +27,18 @@ size_t line_end(const uint8_t* buf, size_t p, size_t len) {
 // can resume (scan): it stops only at the start of a line, where nothing before is pending.
 long decode_chunked(uint8_t* buf, size_t len, size_t max_body, size_t* body_len, int* status, ChunkedScan* scan) {
     size_t p = scan ? scan->pos : 0, total = scan ? scan->total : 0;
+    size_t trailers_at = scan ? scan->trailers_at : 0;
     // Incomplete: remember the line start p0 and the total before it.
-    auto incomplete = [&](size_t p0, size_t total0, bool trailers) {
-        if (scan) *scan = ChunkedScan{uint32_t(p0), uint32_t(total0), trailers};
+    auto incomplete = [&](size_t p0, size_t total0) {
+        if (scan) *scan = ChunkedScan{p0, total0, trailers_at};
         return kHttpIncomplete;
     };
-    if (!scan || !scan->trailers) {
+    if (trailers_at == 0) {
         for (;;) {
             // chunk-size [; extensions] CRLF
             const size_t p0 = p, total0 = total;
             size_t eol = line_end(buf, p, len);
-            if (eol == 0) return len - p > 1024 ? (*status = 400, kHttpError) : incomplete(p0, total0, false);
+            if (eol == 0) return len - p > 1024 ? (*status = 400, kHttpError) : incomplete(p0, total0);
             uint64_t size = 0;
             size_t q = p, digits = 0;
             for (int v; q < eol && (v = hex_value(buf[q])) >= 0; ++q, ++digits) {
@@ -47,13 +48,16 @@ long decode_chunked(uint8_t* buf, size_t len, size_t max_body, size_t* body_len,
             if (digits == 0 || (buf[q] != ';' && buf[q] != '\r' && buf[q] != '\n' && buf[q] != ' ' && buf[q] != '\t'))
                 return *status = 400, kHttpError;
             p = eol;
-            if (size == 0) break;
+            if (size == 0) {
+                trailers_at = p;
+                break;
+            }
             if (total + size > max_body) return *status = 413, kHttpError;
             total += size;
-            if (len - p < size + 1) return incomplete(p0, total0, false);
+            if (len - p < size + 1) return incomplete(p0, total0);
             p += size;
             if (buf[p] == '\r') {
-                if (len - p < 2) return incomplete(p0, total0, false);
+                if (len - p < 2) return incomplete(p0, total0);
                 if (buf[p + 1] != '\n') return *status = 400, kHttpError;
                 p += 2;
             } else if (buf[p] == '\n') {
@@ -63,13 +67,24 @@ long decode_chunked(uint8_t* buf, size_t len, size_t max_body, size_t* body_len,
             }
         }
     }
-    // Trailer fields, then an empty line.
+    // Trailer fields, then an empty line. Bounded in total (the bytes since trailers_at), so
+    // the check also sees a trailer line still without its '\n'.
+    auto trailers_too_big = [&](size_t upto) {
+        const size_t bytes = upto - trailers_at;
+        if (total + bytes > max_body) return *status = 413, true;
+        if (bytes > kMaxChunkedTrailers) return *status = 431, true;
+        return false;
+    };
     for (;;) {
         size_t eol = line_end(buf, p, len);
-        if (eol == 0) return len - p > 8192 ? (*status = 400, kHttpError) : incomplete(p, total, true);
+        if (eol == 0) return trailers_too_big(len) ? kHttpError : incomplete(p, total);
         size_t line_len = eol - p;
+        if (line_len == 1 || (line_len == 2 && buf[eol - 2] == '\r')) {
+            p = eol;
+            break;
+        }
+        if (trailers_too_big(eol)) return kHttpError;
         p = eol;
-        if (line_len == 1 || (line_len == 2 && buf[eol - 2] == '\r')) break;
     }
     const size_t wire = p;
     if (!body_len) return static_cast<long>(wire);  // check only

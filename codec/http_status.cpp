@@ -17,6 +17,7 @@ const char* http_reason(int status) {
     case kHttpLengthRequired: return "Length Required";
     case kHttpPayloadTooLarge: return "Content Too Large";
     case kHttpUpgradeRequired: return "Upgrade Required";
+    case kHttpTooManyRequests: return "Too Many Requests";
     case kHttpHeadersTooLarge: return "Request Header Fields Too Large";
     case kHttpInternalError: return "Internal Server Error";
     case kHttpNotImplemented: return "Not Implemented";

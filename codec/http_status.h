@@ -16,6 +16,7 @@ enum HttpStatus : int {
     kHttpLengthRequired = 411,      // RFC 9110 15.5.12
     kHttpPayloadTooLarge = 413,     // RFC 9110 15.5.14
     kHttpUpgradeRequired = 426,     // RFC 9110 15.5.22, RFC 6455 4.4 (with Sec-WebSocket-Version)
+    kHttpTooManyRequests = 429,     // RFC 6585 section 4 (--max-conns-per-ip reached)
     kHttpHeadersTooLarge = 431,     // RFC 6585 section 5
     kHttpInternalError = 500,       // RFC 9110 15.6.1
     kHttpNotImplemented = 501,      // RFC 9110 15.6.2 (unknown Transfer-Encoding)

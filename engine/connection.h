@@ -9,7 +9,9 @@
 //   8      timer list links (slot indices)
 //   4      timer_since (loop ms)
 //   4+8+2  user_index, user_ptr, user_len: the handler's (the engine never reads them)
-//   48     HTTP input before the upgrade | frame parser after it (a union: one or the other)
+//   4      peer_index: the peer address's entry in the per-IP counts (in what was padding)
+//   48     HTTP input (a pointer to the pending request, if any) before the upgrade | frame
+//          parser after it (a union: one or the other)
 //   24     write queue
 //  120     total (+8 of SlotMap slot header), guarded by static_assert in server.cpp
 #pragma once
@@ -52,17 +54,20 @@ enum ConnFlag : uint8_t {
 // goes on from there instead of starting over: with a request arriving a few bytes per read,
 // starting over would cost O(held) per read, quadratic in all.
 struct HttpProgress {
-    uint32_t head_scanned = 0;    // head incomplete: bytes already searched for its end
-    uint32_t need = 0;            // Content-Length body incomplete: held bytes needed first
-    uint32_t body_at = 0;         // chunked body incomplete: where it starts (after the head)
+    size_t head_scanned = 0;      // head incomplete: bytes already searched for its end
+    size_t need = 0;              // Content-Length body incomplete: held bytes needed first
+    size_t body_at = 0;           // chunked body incomplete: where it starts (after the head)
     codec::ChunkedScan chunked;   // ... and where its decode stopped
 };
 
+// The bytes of one incomplete request and how far reading them got: one malloc'd block, this
+// header then the bytes, that exists only while a request is pending. Sizes are 64-bit; the
+// engine bounds the total (head, body, chunk framing, trailers) far below that.
 struct HttpInput {
-    char* data = nullptr;  // bytes of an incomplete request, malloc'd only while one is pending
-    uint32_t len = 0;
-    uint32_t cap = 0;
+    size_t len = 0;
+    size_t cap = 0;  // bytes() capacity
     HttpProgress progress;
+    uint8_t* bytes() { return reinterpret_cast<uint8_t*>(this + 1); }
 };
 
 struct Connection {
@@ -80,22 +85,23 @@ struct Connection {
     uint32_t user_index = UINT32_MAX;
     const void* user_ptr = nullptr;
     uint16_t user_len = 0;
+    uint32_t peer_index = UINT32_MAX;  // PeerCounts entry; UINT32_MAX: not counted
     union {
-        HttpInput http;             // while !has(kFlagWebSocket)
+        HttpInput* http;            // while !has(kFlagWebSocket): a pending request, or null
         codec::FrameParser parser;  // once has(kFlagWebSocket)
     };
     WriteQueue out;
 
-    Connection() : http() {}
+    Connection() : http(nullptr) {}
     ~Connection() {
         if (has(kFlagWebSocket)) parser.~FrameParser();
-        else std::free(http.data);
+        else std::free(http);
     }
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
     // The upgrade: the HTTP input (already consumed) gives way to the frame parser.
     void become_websocket() {
-        std::free(http.data);
+        std::free(http);
         new (&parser) codec::FrameParser();
         set(kFlagWebSocket);
     }

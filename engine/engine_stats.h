@@ -30,7 +30,11 @@ struct EngineStats {
     uint64_t accept_refused_fd = 0;   // EMFILE/ENFILE: accepted and closed at once via the reserve fd
     uint64_t handshakes = 0;          // 101 sent
     uint64_t handshake_rejected = 0;  // 400/405/426/431 to an upgrade attempt
-    uint64_t over_max_conns = 0;      // 503: --max-conns reached
+    uint64_t over_max_conns = 0;      // 503: --max-conns (or --api-max-conns) reached
+    uint64_t over_max_conns_per_ip = 0;  // 429: --max-conns-per-ip reached
+    uint64_t origin_refused = 0;      // 403: a handshake Origin not in --allowed-origins
+    uint64_t http_idle_evicted = 0;   // idle keep-alive HTTP closed to make room under --max-conns
+    uint64_t bad_requests = 0;        // 400/411/413/431/501/505: malformed, ambiguous or too large
     uint64_t http_requests = 0;       // plain HTTP requests answered (page, health, API)
     uint64_t messages_in = 0;         // WebSocket data messages received
     uint64_t bytes_in = 0;            // socket bytes read

@@ -16,6 +16,7 @@
 
 #include "codec/close_code.h"
 #include "codec/frame_encoder.h"
+#include "codec/http_status.h"
 #include "engine/listen_socket.h"
 #include "engine/log.h"
 
@@ -128,7 +129,8 @@ int Server::run() {
             Connection* c = slots_.get(id);
             if (!c || c->has(kFlagReaped)) continue;
             if (events[i].events & EPOLLOUT) on_writable(*c);
-            if (events[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) on_readable(*c);
+            if (events[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+                on_readable(*c, events[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR));
         }
         run_timers();
         handler_busy_ = handler_.on_tick(now_ms_);
@@ -162,7 +164,9 @@ void Server::on_signals() {
 void Server::on_accept(size_t index) {
     Listener& l = listeners_[index];
     for (;;) {
-        int fd = accept4(l.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        sockaddr_storage peer;
+        socklen_t peer_len = sizeof peer;
+        int fd = accept4(l.fd, reinterpret_cast<sockaddr*>(&peer), &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED) continue;
             if (errno == EMFILE || errno == ENFILE) {
@@ -204,8 +208,62 @@ void Server::on_accept(size_t index) {
         epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
         timers_.put(*c, TimerList::Request, now_ms_);
         ++stats_.accepted;
+        admit(*c, peer);
         // Edge-triggered: data that arrived with the connection is reported by the ADD above.
     }
+}
+
+// The limits are checked at accept, before a byte is read: a refused client costs one accept,
+// one small write and a short linger. The answer goes out before the request is read (HTTP
+// allows that): clients read it as the response to the request they sent.
+void Server::admit(Connection& c, const sockaddr_storage& peer) {
+    const bool public_port = listeners_[c.listener].spec.websocket;
+    if (public_port && !peers_.add(peer, cfg_.max_conns_per_ip, &c.peer_index)) {
+        ++stats_.over_max_conns_per_ip;
+        ++live_count(c);  // counted so that the close releases it like any other
+        respond_error(c, codec::kHttpTooManyRequests, "too many connections from your address", "Retry-After: 5\r\n");
+        return;
+    }
+    size_t& live = live_count(c);
+    const size_t limit = live_limit(c);
+    if (limit != 0 && live >= limit && !evict_idle_http(c)) {
+        ++stats_.over_max_conns;
+        ++live;
+        respond_error(c, codec::kHttpServiceUnavailable, "connection limit reached", "Retry-After: 1\r\n");
+        return;
+    }
+    ++live;
+}
+
+size_t& Server::live_count(const Connection& c) {
+    Listener& l = listeners_[c.listener];
+    return l.spec.websocket ? public_live_ : l.live;
+}
+
+size_t Server::live_limit(const Connection& c) const {
+    const ListenerSpec& spec = listeners_[c.listener].spec;
+    return spec.websocket ? cfg_.max_conns : spec.max_conns;
+}
+
+void Server::release_live(Connection& c) { --live_count(c); }
+
+// At the limit, an idle keep-alive HTTP connection of the same pool gives up its place (as
+// nginx reuses keep-alive connections when out of them): it costs its client a reconnect
+// later, while refusing the newcomer would let idle sockets starve real clients. The idle
+// list is oldest first; only its first few are looked at (O(1) per accept).
+bool Server::evict_idle_http(const Connection& newcomer) {
+    const bool public_port = listeners_[newcomer.listener].spec.websocket;
+    Connection* c = timers_.head(TimerList::HttpIdle);
+    for (int looked = 0; c && looked < 16; ++looked) {
+        const Listener& l = listeners_[c->listener];
+        if (l.spec.websocket == public_port && (public_port || c->listener == newcomer.listener)) {
+            ++stats_.http_idle_evicted;
+            close(*c, 0, {}, CloseReason::HttpDone);  // releases its place now
+            return true;
+        }
+        c = c->timer_next == UINT32_MAX ? nullptr : &slots_.at_slot(c->timer_next);
+    }
+    return false;
 }
 
 // ---------------------------------------------------------------- output
@@ -218,9 +276,16 @@ SharedFrame* Server::encode(codec::Opcode op, const void* data, size_t len) {
 
 bool Server::send(Connection& c, SharedFrame* f) {
     if (c.phase != Phase::Open || c.has(kFlagCloseRequested)) return false;
-    if (c.out.bytes() + f->size() > cfg_.max_backlog) {
-        close(c, codec::kClosePolicyViolation, "slow consumer", CloseReason::SlowConsumer);
-        return false;
+    if (uint64_t(c.out.bytes()) + f->size() > cfg_.max_backlog) {
+        // Over the limit only by what this loop pass queued before any write was tried: a
+        // burst to a reader that keeps up looks like that. Offer the kernel what is queued
+        // now (one writev, only on this slow path) and judge by what it could not take.
+        if (!c.has(kFlagWantWrite)) flush(c);
+        if (c.has(kFlagReaped)) return false;
+        if (uint64_t(c.out.bytes()) + f->size() > cfg_.max_backlog) {
+            close(c, codec::kClosePolicyViolation, "slow consumer", CloseReason::SlowConsumer);
+            return false;
+        }
     }
     c.out.push(f);
     ++stats_.frames_out;
@@ -309,6 +374,7 @@ void Server::on_writable(Connection& c) {
 void Server::close(Connection& c, uint16_t code, std::string_view reason, CloseReason why) {
     if (c.has(kFlagCloseRequested) || c.has(kFlagReaped)) return;
     c.set(kFlagCloseRequested);
+    release_live(c);
     ++stats_.closes[static_cast<size_t>(why)];
     LOG_DEBUG("close conn %u: %s (%u %.*s)", c.id.slot, close_reason_name(why), code,
               static_cast<int>(reason.size()), reason.data());
@@ -348,8 +414,11 @@ void Server::reap_pending() {
     for (size_t i = 0; i < reap_.size(); ++i) {
         Connection* c = slots_.get(reap_[i]);
         if (!c) continue;
-        if (!c->has(kFlagCloseRequested))
+        if (!c->has(kFlagCloseRequested)) {
             ++stats_.closes[static_cast<size_t>(c->has(kFlagWebSocket) ? CloseReason::PeerGone : CloseReason::HttpDone)];
+            release_live(*c);
+        }
+        if (c->peer_index != UINT32_MAX) peers_.release(c->peer_index);
         if (c->has(kFlagWebSocket)) {
             handler_.on_close(*c);
             --open_ws_;

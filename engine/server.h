@@ -30,8 +30,10 @@
 #include "codec/handshake.h"
 #include "codec/http_request.h"
 #include "codec/opcode.h"
+#include "codec/origin_allowlist.h"
 #include "engine/connection.h"
 #include "engine/engine_stats.h"
+#include "engine/peer_counts.h"
 #include "engine/shared_frame.h"
 #include "engine/timeout_lists.h"
 #include "engine/tls_context.h"
@@ -41,16 +43,23 @@ namespace wspush::engine {
 
 // Limits and timeouts; the service fills this from its Config (defaults and reasons live there).
 struct ServerConfig {
-    size_t max_conns = 10000;           // open WebSocket connections; the next upgrade gets 503
+    // Connections on the WebSocket listeners, plain HTTP ones included (an idle keep-alive
+    // socket holds an fd like a WebSocket): beyond it the oldest idle keep-alive connection
+    // is closed to make room, or, with none, the new connection gets 503 and is closed.
+    size_t max_conns = 10000;
+    uint32_t max_conns_per_ip = 0;      // the same, per client address (429 beyond); 0 = no limit
     uint64_t max_message = 1 << 20;     // bytes per WebSocket message (1009 beyond)
-    uint64_t max_backlog = 4 << 20;     // bytes queued per connection (1008 beyond)
+    // Bytes a connection may owe once the kernel has taken what its socket buffer holds: a
+    // frame that would pass it is first offered to the socket, and only what is left counts
+    // (1008 "slow consumer" beyond). Bounds the memory one reader can pin.
+    uint64_t max_backlog = 4 << 20;
     size_t max_head = 8192;             // HTTP request head (431 beyond)
-    size_t max_body = 1 << 20;          // HTTP request body (413 beyond)
+    codec::OriginAllowlist allowed_origins;  // WebSocket handshakes from other Origins get 403
     uint32_t handshake_timeout_ms = 10000;
     uint32_t login_timeout_ms = 30000;
     uint32_t ping_interval_ms = 25000;
     uint32_t idle_timeout_ms = 60000;
-    uint32_t http_idle_timeout_ms = 60000;  // keep-alive HTTP connection with no request
+    uint32_t http_idle_timeout_ms = 15000;  // keep-alive HTTP connection with no request
     uint32_t close_linger_ms = 2000;        // after our FIN, wait this long for the peer's
     uint32_t shutdown_timeout_ms = 5000;
     size_t read_buffer_bytes = 256 * 1024;  // one per loop, shared by every connection
@@ -63,6 +72,12 @@ struct ListenerSpec {
     bool reuse_port = false;
     int backlog = 4096;
     TlsContext* tls = nullptr;  // serve TLS with this context (it must outlive the Server)
+    // Largest request body (413 beyond); chunk framing and trailers count too. Every request
+    // holds at most max_head + 2 x max_body + 8 KiB (trailers) bytes before it is refused.
+    uint64_t max_body = 1 << 20;
+    // HTTP-only listeners: their own connection limit (503 beyond); 0 = none. WebSocket
+    // listeners share ServerConfig::max_conns instead.
+    size_t max_conns = 0;
 };
 
 class Server;
@@ -79,6 +94,11 @@ public:
     // A WebSocket connection that on_open saw is gone; called once, just before its slot is
     // freed. Its ConnId is dead after this returns.
     virtual void on_close(Connection& c) = 0;
+    // A plain HTTP request's head is complete, and nothing of its body has been read or asked
+    // for (no "100 Continue" yet): the place for checks that must not cost us the body, such
+    // as a key. Return false after answering it with Server::respond(): the body is not read
+    // and the connection is closed after the answer. Called once per request.
+    virtual bool on_http_head(Connection& c, const codec::HttpRequest& req) { (void)c; (void)req; return true; }
     // A plain HTTP request (not an upgrade; any request on an HTTP-only listener). The handler
     // must answer it now with Server::respond().
     virtual void on_http(Connection& c, const codec::HttpRequest& req, uint8_t* body, size_t len) = 0;
@@ -126,6 +146,8 @@ public:
     uint32_t now_ms() const { return now_ms_; }
     size_t open_websockets() const { return open_ws_; }
     size_t connections() const { return slots_.size(); }
+    // Distinct client addresses (IPv6: /64s) with a counted connection open now.
+    size_t peer_addresses() const { return peers_.addresses(); }
     const EngineStats& stats() const { return stats_; }
     // Null without a TLS listener.
     const TlsStats* tls_stats() const { return tls_ ? &tls_stats_ : nullptr; }
@@ -140,15 +162,24 @@ private:
     struct Listener {
         int fd;
         ListenerSpec spec;
+        size_t live = 0;  // HTTP-only listeners: connections not closing, against spec.max_conns
     };
 
     void on_accept(size_t listener_index);
+    // Counts a new connection against its limits, or answers 503/429 and closes it.
+    void admit(Connection& c, const sockaddr_storage& peer);
+    size_t& live_count(const Connection& c);
+    size_t live_limit(const Connection& c) const;
+    bool evict_idle_http(const Connection& newcomer);
+    // The connection stops counting against --max-conns (its close began, or it is gone).
+    void release_live(Connection& c);
     void on_signals();
-    void on_readable(Connection& c);
+    void on_readable(Connection& c, bool hangup);
+    void on_peer_eof(Connection& c);
     void on_writable(Connection& c);
     // TLS connections (server_tls.cpp): the same paths through TlsTransport.
     bool is_tls(const Connection& c) const { return listeners_[c.listener].spec.tls != nullptr; }
-    void on_readable_tls(Connection& c);
+    void on_readable_tls(Connection& c, bool hangup);
     void on_writable_tls(Connection& c);
     void drain_raw(Connection& c);
     void refuse_plain_http(Connection& c);
@@ -171,7 +202,11 @@ private:
     // Queues a copy of raw bytes (an interim response, the rest of a 101).
     void queue_copy(Connection& c, const void* data, size_t len);
     uint32_t timeout_ms(TimerList list) const;
-    void keep_http_input(Connection& c, const uint8_t* data, size_t len);
+    // Appends to the pending request; false (and a 413 answered) when it would pass the
+    // per-request bound.
+    bool keep_http_input(Connection& c, const uint8_t* data, size_t len);
+    uint64_t request_bound(const Connection& c) const;
+    bool refuse_origin(Connection& c, const codec::HttpRequest& req);
     void drop_http_input(Connection& c);
     void on_control_frame(Connection& c, codec::Opcode op, uint8_t* data, size_t len);
     void mark_dirty(Connection& c);
@@ -200,7 +235,9 @@ private:
     std::unique_ptr<uint8_t[]> read_buf_;
     SharedFrame* ping_frame_ = nullptr;  // one empty ping, shared by every connection
     EngineStats stats_;
+    PeerCounts peers_;
     size_t open_ws_ = 0;
+    size_t public_live_ = 0;  // connections on WebSocket listeners not closing, against max_conns
     uint64_t clock_origin_ns_ = 0;
     uint32_t now_ms_ = 0;
     uint32_t shutdown_deadline_ = 0;

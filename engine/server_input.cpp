@@ -9,6 +9,7 @@
 #include "codec/chunked_body.h"
 #include "codec/close_code.h"
 #include "codec/frame_encoder.h"
+#include "codec/http_body_framing.h"
 #include "codec/http_status.h"
 #include "engine/log.h"
 #include "engine/server.h"
@@ -34,8 +35,8 @@ private:
     Connection& c_;
 };
 
-void Server::on_readable(Connection& c) {
-    if (is_tls(c)) return on_readable_tls(c);
+void Server::on_readable(Connection& c, bool hangup) {
+    if (is_tls(c)) return on_readable_tls(c, hangup);
     uint8_t* buf = read_buf_.get();
     const size_t cap = cfg_.read_buffer_bytes;
     while (!c.has(kFlagReaped)) {
@@ -45,15 +46,31 @@ void Server::on_readable(Connection& c) {
             touch(c);
             handle_bytes(c, buf, static_cast<size_t>(n));
             // A short read drained the socket: with edge triggering, bytes arriving later raise
-            // a new event, so the EAGAIN read is a syscall we can skip.
-            if (static_cast<size_t>(n) < cap) return;
+            // a new event, so the EAGAIN read is a syscall we can skip. Not when the event said
+            // the peer hung up: its EOF is queued behind these bytes and no new edge will come.
+            if (static_cast<size_t>(n) < cap && !hangup) return;
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno == EAGAIN) return;
-        reap(c);  // EOF or error; a WebSocket peer that vanishes without a close frame is 1006
+        if (n == 0) return on_peer_eof(c);
+        reap(c);  // a reset or another error: nothing more can be written either
         return;
     }
+}
+
+// The peer will send nothing more (FIN). A WebSocket peer gone without a close frame is 1006:
+// freed now. Otherwise the answers already queued (an HTTP response, our close frame) are
+// still written, since a half-closed peer can read them, and the connection ends right after
+// instead of lingering for a FIN it already sent. A request cut short by the FIN can never
+// finish: it gets its 400 the same way.
+void Server::on_peer_eof(Connection& c) {
+    if (c.phase == Phase::Http && c.http) respond_error(c, codec::kHttpBadRequest, "request cut short by end of stream");
+    if (c.phase == Phase::Open || c.phase == Phase::Draining || c.out.empty()) return reap(c);
+    if (c.phase == Phase::Http) close(c, 0, {}, CloseReason::HttpDone);  // an unfinished request can never finish
+    flush(c);  // Closing: write what is queued; all out means FIN and Draining
+    if (c.phase == Phase::Draining) reap(c);
+    // else the socket is full: the Closing timer ends it (close_linger_ms)
 }
 
 void Server::handle_bytes(Connection& c, uint8_t* data, size_t len) {
@@ -99,60 +116,82 @@ void Server::on_control_frame(Connection& c, codec::Opcode op, uint8_t* data, si
 
 // ---------------------------------------------------------------- HTTP
 
-void Server::keep_http_input(Connection& c, const uint8_t* data, size_t len) {
-    HttpInput& in = c.http;
-    size_t need = in.len + len;
-    if (need > in.cap) {
-        size_t cap = in.cap ? in.cap : 1024;
-        while (cap < need) cap *= 2;
-        char* p = static_cast<char*>(realloc(in.data, cap));
-        if (!p) throw std::bad_alloc();
-        in.data = p;
-        in.cap = static_cast<uint32_t>(cap);
+// Head, body (max_body), chunk framing (as much again: chunks of a few bytes each are the
+// worst honest case; tinier ones are an attack) and trailers: what one request may hold.
+uint64_t Server::request_bound(const Connection& c) const {
+    return cfg_.max_head + 2 * listeners_[c.listener].spec.max_body + codec::kMaxChunkedTrailers;
+}
+
+bool Server::keep_http_input(Connection& c, const uint8_t* data, size_t len) {
+    HttpInput* in = c.http;
+    const size_t have = in ? in->len : 0;
+    if (have + len > request_bound(c)) {
+        respond_error(c, codec::kHttpPayloadTooLarge, "request too large");
+        return false;
     }
-    memcpy(in.data + in.len, data, len);
-    in.len = static_cast<uint32_t>(need);
+    if (!in || have + len > in->cap) {
+        size_t cap = in ? in->cap : 1024;
+        while (cap < have + len) cap *= 2;
+        auto* grown = static_cast<HttpInput*>(realloc(in, sizeof(HttpInput) + cap));
+        if (!grown) throw std::bad_alloc();
+        if (!in) new (grown) HttpInput();
+        grown->cap = cap;
+        c.http = in = grown;
+    }
+    memcpy(in->bytes() + in->len, data, len);
+    in->len += len;
+    return true;
 }
 
 void Server::drop_http_input(Connection& c) {
-    free(c.http.data);
-    c.http = HttpInput{};
+    free(c.http);
+    c.http = nullptr;
 }
 
 void Server::handle_http_bytes(Connection& c, uint8_t* data, size_t len) {
     if (c.timer == TimerList::HttpIdle) timers_.put(c, TimerList::Request, now_ms_);
-    if (c.http.len == 0) {
+    if (!c.http) {
         // Fast path: the whole request usually arrives in one read; parse it in place.
         HttpProgress progress;
         size_t used = process_http(c, data, len, progress);
-        if (used < len && c.phase == Phase::Http && !c.has(kFlagCloseRequested)) {
-            keep_http_input(c, data + used, len - used);
-            c.http.progress = progress;
-        }
+        if (used < len && c.phase == Phase::Http && !c.has(kFlagCloseRequested) &&
+            keep_http_input(c, data + used, len - used))
+            c.http->progress = progress;
         return;
     }
-    keep_http_input(c, data, len);
+    if (!keep_http_input(c, data, len)) return;
     // A body still arriving: only the new bytes are looked at until it is complete (then the
     // head is parsed again, once, and the request handled).
-    HttpProgress& pg = c.http.progress;
-    if (pg.need != 0 && c.http.len < pg.need) return;  // Content-Length: not all there yet
+    HttpInput& in = *c.http;
+    HttpProgress& pg = in.progress;
+    if (pg.need != 0 && in.len < pg.need) return;  // Content-Length: not all there yet
     if (pg.body_at != 0) {
         int st = 0;
-        const long r = codec::decode_chunked(reinterpret_cast<uint8_t*>(c.http.data) + pg.body_at,
-                                             c.http.len - pg.body_at, cfg_.max_body, nullptr, &st, &pg.chunked);
+        const long r = codec::decode_chunked(in.bytes() + pg.body_at, in.len - pg.body_at,
+                                             listeners_[c.listener].spec.max_body, nullptr, &st, &pg.chunked);
         if (r == codec::kHttpIncomplete) return;
     }
     // Take the held bytes out of the connection: an upgrade turns c.http into the parser.
-    HttpInput held = c.http;
-    c.http = HttpInput{};
-    size_t used = process_http(c, reinterpret_cast<uint8_t*>(held.data), held.len, held.progress);
-    if (c.phase == Phase::Http && !c.has(kFlagCloseRequested) && used < held.len) {
-        memmove(held.data, held.data + used, held.len - used);
-        held.len -= static_cast<uint32_t>(used);
+    HttpInput* held = c.http;
+    c.http = nullptr;
+    size_t used = process_http(c, held->bytes(), held->len, held->progress);
+    if (c.phase == Phase::Http && !c.has(kFlagCloseRequested) && used < held->len) {
+        memmove(held->bytes(), held->bytes() + used, held->len - used);
+        held->len -= used;
         c.http = held;
     } else {
-        free(held.data);
+        free(held);
     }
+}
+
+// A browser page on another site may open a WebSocket to us with the user's cookies; its
+// Origin says which site it is (RFC 6455 10.2). No Origin: not a browser, nothing to check.
+bool Server::refuse_origin(Connection& c, const codec::HttpRequest& req) {
+    if (cfg_.allowed_origins.empty() || !req.has_header("Origin") || cfg_.allowed_origins.allows(req.header("Origin")))
+        return false;
+    ++stats_.origin_refused;
+    respond_error(c, codec::kHttpForbidden, "origin not allowed");
+    return true;
 }
 
 // Handles every complete request in buf (pipelining); returns the bytes used. Leaves the
@@ -161,9 +200,11 @@ void Server::handle_http_bytes(Connection& c, uint8_t* data, size_t len) {
 // the returned offset on return (what the next read can skip).
 size_t Server::process_http(Connection& c, uint8_t* buf, size_t len, HttpProgress& progress) {
     size_t off = 0;
-    const bool ws_listener = listeners_[c.listener].spec.websocket;
+    const ListenerSpec& spec = listeners_[c.listener].spec;
     while (off < len && c.phase == Phase::Http && !c.has(kFlagCloseRequested)) {
         if (off != 0) progress = HttpProgress{};  // the next pipelined request: nothing known yet
+        // Its head was parsed and vetted by an earlier read that then waited for the body.
+        const bool head_seen = progress.need != 0 || progress.body_at != 0;
         codec::HttpRequest req;
         int status = 0;
         const char* head = reinterpret_cast<const char*>(buf + off);
@@ -172,7 +213,7 @@ size_t Server::process_http(Connection& c, uint8_t* buf, size_t len, HttpProgres
         if (r == codec::kHttpIncomplete) {
             if (len - off > cfg_.max_head) respond_error(c, codec::kHttpHeadersTooLarge, "request head too large");
             progress = HttpProgress{};
-            progress.head_scanned = static_cast<uint32_t>(len - off);
+            progress.head_scanned = len - off;
             return off;
         }
         progress.head_scanned = 0;
@@ -182,10 +223,23 @@ size_t Server::process_http(Connection& c, uint8_t* buf, size_t len, HttpProgres
             return len;
         }
         size_t head_len = static_cast<size_t>(r);
-        if (ws_listener) {
+        // Where the body ends, before anything else: an ambiguous request is refused whatever
+        // it asks for (a smuggled request hides behind an upgrade as well as a POST).
+        codec::BodyFraming framing;
+        const char* why = nullptr;
+        if (int st = codec::body_framing(req, &framing, &why)) {
+            respond_error(c, st, why);
+            return len;
+        }
+        if (spec.websocket) {
             codec::Upgrade up = codec::check_upgrade(req);
             if (up.kind == codec::UpgradeKind::WebSocket) {
-                if (!upgrade(c, up)) return len;
+                if (framing.kind == codec::BodyKind::Chunked || framing.length != 0) {
+                    ++stats_.handshake_rejected;
+                    respond_error(c, codec::kHttpBadRequest, "an upgrade request has no body");
+                    return len;
+                }
+                if (refuse_origin(c, req) || !upgrade(c, up)) return len;
                 off += head_len;
                 if (off < len) handle_ws_bytes(c, buf + off, len - off);  // frames sent right behind the request
                 return len;
@@ -196,49 +250,47 @@ size_t Server::process_http(Connection& c, uint8_t* buf, size_t len, HttpProgres
                 return len;
             }
         }
+        if (framing.kind == codec::BodyKind::None &&
+            (req.method == "POST" || req.method == "PUT" || req.method == "PATCH")) {
+            respond_error(c, codec::kHttpLengthRequired, "a body needs Content-Length or chunked encoding");
+            return len;
+        }
+        if (framing.kind == codec::BodyKind::Length && framing.length > spec.max_body) {
+            respond_error(c, codec::kHttpPayloadTooLarge, "body too large");
+            return len;
+        }
+        if (!head_seen) {
+            c.clear(kFlagKeepAlive);  // a request the handler refuses here ends the connection
+            if (!handler_.on_http_head(c, req)) {
+                if (!c.has(kFlagCloseRequested)) close(c, 0, {}, CloseReason::HttpDone);
+                return len;
+            }
+        }
         // A plain request, maybe with a body.
         uint8_t* body = buf + off + head_len;
         size_t avail = len - off - head_len;
         size_t body_len = 0, body_wire = 0;
-        std::string_view te = req.header("Transfer-Encoding");
-        std::string_view cl = req.header("Content-Length");
-        if (!te.empty()) {
-            if (!codec::ascii_iequals(te, "chunked")) {
-                respond_error(c, codec::kHttpNotImplemented, "unsupported Transfer-Encoding");
-                return len;
-            }
+        if (framing.kind == codec::BodyKind::Chunked) {
             int st = 0;
-            long used = codec::decode_chunked(body, avail, cfg_.max_body, &body_len, &st, &progress.chunked);
+            long used = codec::decode_chunked(body, avail, spec.max_body, &body_len, &st, &progress.chunked);
             if (used == codec::kHttpIncomplete) {
-                progress.body_at = static_cast<uint32_t>(head_len);
+                progress.body_at = head_len;
                 return send_continue(c, req), off;
             }
             if (used == codec::kHttpError) {
-                respond_error(c, st, st == codec::kHttpPayloadTooLarge ? "body too large" : "malformed chunked body");
+                respond_error(c, st, st == codec::kHttpPayloadTooLarge   ? "body too large"
+                                     : st == codec::kHttpHeadersTooLarge ? "trailers too large"
+                                                                         : "malformed chunked body");
                 return len;
             }
             body_wire = static_cast<size_t>(used);
-        } else if (!cl.empty()) {
-            uint64_t n = 0;
-            for (char ch : cl) {
-                if (ch < '0' || ch > '9' || n > (uint64_t(1) << 40)) {
-                    respond_error(c, codec::kHttpBadRequest, "bad Content-Length");
-                    return len;
-                }
-                n = n * 10 + static_cast<uint64_t>(ch - '0');
-            }
-            if (n > cfg_.max_body) {
-                respond_error(c, codec::kHttpPayloadTooLarge, "body too large");
-                return len;
-            }
+        } else if (framing.kind == codec::BodyKind::Length) {
+            const size_t n = static_cast<size_t>(framing.length);
             if (avail < n) {  // wait for the rest of the body: nothing to do before it is all here
-                progress.need = static_cast<uint32_t>(head_len + n);
+                progress.need = head_len + n;
                 return send_continue(c, req), off;
             }
-            body_len = body_wire = static_cast<size_t>(n);
-        } else if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
-            respond_error(c, codec::kHttpLengthRequired, "a body needs Content-Length or chunked encoding");
-            return len;
+            body_len = body_wire = n;
         }
         std::string_view conn = req.header("Connection");
         bool keep = req.minor_version >= 1 ? !codec::header_has_token(conn, "close")
@@ -266,10 +318,9 @@ void Server::send_continue(Connection& c, const codec::HttpRequest& req) {
 }
 
 bool Server::upgrade(Connection& c, const codec::Upgrade& up) {
-    if (open_ws_ >= cfg_.max_conns || stopping_) {
-        ++stats_.over_max_conns;
-        respond_error(c, codec::kHttpServiceUnavailable, stopping_ ? "shutting down" : "connection limit reached",
-                      "Retry-After: 1\r\n");
+    // --max-conns was checked when the connection was accepted: it already holds its place.
+    if (stopping_) {
+        respond_error(c, codec::kHttpServiceUnavailable, "shutting down", "Retry-After: 1\r\n");
         return false;
     }
     char buf[512];
@@ -317,6 +368,13 @@ void Server::queue_response(Connection& c, int status, std::string_view content_
 void Server::respond_error(Connection& c, int status, std::string_view message, std::string_view extra_headers,
                            CloseReason why) {
     c.clear(kFlagKeepAlive);  // after a bad request the stream position is unknown: close
+    switch (status) {
+        case codec::kHttpBadRequest: case codec::kHttpLengthRequired: case codec::kHttpPayloadTooLarge:
+        case codec::kHttpHeadersTooLarge: case codec::kHttpNotImplemented: case codec::kHttpVersionNotSupported:
+            ++stats_.bad_requests;
+            break;
+        default: break;
+    }
     std::string body = "{\"error\":\"";
     for (char ch : message) {
         if (ch == '"' || ch == '\\') body += '\\';

@@ -19,7 +19,7 @@ ssize_t Server::write_out(Connection& c, const struct iovec* iov, int n) {
     return w;
 }
 
-void Server::on_readable_tls(Connection& c) {
+void Server::on_readable_tls(Connection& c, bool hangup) {
     const uint32_t slot = c.id.slot;
     // A failed handshake, or one that was still running when we gave up on the connection:
     // nothing more to decrypt, only bytes to discard until the peer's FIN.
@@ -28,7 +28,7 @@ void Server::on_readable_tls(Connection& c) {
     uint8_t* buf = read_buf_.get();
     while (!c.has(kFlagReaped)) {
         size_t got = 0;
-        TlsRead r = tls_->read(slot, buf, cfg_.read_buffer_bytes, &got);
+        TlsRead r = tls_->read(slot, buf, cfg_.read_buffer_bytes, &got, hangup);
         if (got > 0) {
             stats_.bytes_in += got;
             touch(c);
@@ -58,7 +58,7 @@ void Server::on_writable_tls(Connection& c) {
         return;
     }
     flush(c);  // with nothing queued this also disarms EPOLLOUT ...
-    if (!c.has(kFlagReaped) && tls_->read_wants_write(slot)) on_readable_tls(c);  // ... which a read may re-arm
+    if (!c.has(kFlagReaped) && tls_->read_wants_write(slot)) on_readable_tls(c, false);  // ... which a read may re-arm
 }
 
 void Server::drain_raw(Connection& c) {

@@ -159,9 +159,9 @@ TlsRead TlsTransport::handshake(Conn& t) {
     return fail(t, e);
 }
 
-TlsRead TlsTransport::read(uint32_t slot, uint8_t* buf, size_t cap, size_t* got) {
+TlsRead TlsTransport::read(uint32_t slot, uint8_t* buf, size_t cap, size_t* got, bool peer_hung_up) {
     bool drained = false;
-    t_drained = &drained;
+    t_drained = peer_hung_up ? nullptr : &drained;
     TlsRead r = read_records(conns_[slot], buf, cap, got);
     t_drained = nullptr;
     return r;

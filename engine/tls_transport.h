@@ -55,7 +55,9 @@ public:
     // Frees the connection's SSL (sends nothing: close_notify() does).
     void release(uint32_t slot);
 
-    TlsRead read(uint32_t slot, uint8_t* buf, size_t cap, size_t* got);
+    // peer_hung_up: the event said EPOLLRDHUP/HUP: read to EOF (the short-read rule would stop
+    // before it, and no new edge comes after a FIN).
+    TlsRead read(uint32_t slot, uint8_t* buf, size_t cap, size_t* got, bool peer_hung_up = false);
     ssize_t write(uint32_t slot, const struct iovec* iov, int n);
     // Sends close_notify if the handshake finished (best effort: never blocks).
     void close_notify(uint32_t slot);

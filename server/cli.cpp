@@ -137,12 +137,23 @@ int parse_command_line(int argc, char** argv, Config& cfg) {
         ->type_name("PORT")->capture_default_str()
         ->check(number_in(0, 65535, true, "a port number", " (0: any free port)"));
     app.add_option("--max-conns", cfg.max_conns,
-                   "open WebSocket connections (beyond: HTTP 503); 0 = what the fd limit allows")
+                   "connections on the WebSocket port, plain HTTP included (beyond: the oldest idle "
+                   "keep-alive HTTP one is closed, else HTTP 503); 0 = what the fd limit allows")
         ->type_name("N")->capture_default_str()->check(number_in(0, 1e9, true, "a number of connections"));
+    app.add_option("--max-conns-per-ip", cfg.max_conns_per_ip,
+                   "connections from one address (IPv6: one /64) on the WebSocket port (beyond: HTTP 429); "
+                   "0 = no limit (behind a reverse proxy)")
+        ->type_name("N")->capture_default_str()->check(number_in(0, 1e9, true, "a number of connections"));
+    app.add_option("--allowed-origins", cfg.allowed_origins,
+                   "browser Origins allowed to open a WebSocket, comma list of exact origins and "
+                   "https://*.example.com wildcards (others: HTTP 403); unset: all")
+        ->type_name("ORIGINS");
     app.add_option("--max-message", cfg.max_message, "largest client message (beyond: close 1009)")
         ->type_name("BYTES")->capture_default_str()->check(bytes(1, uint64_t(1) << 31));
-    app.add_option("--max-backlog", cfg.max_backlog, "bytes queued to one client before it is closed as a slow consumer (1008)")
-        ->type_name("BYTES")->capture_default_str()->check(bytes(1024, uint64_t(1) << 40));
+    // At most 2 GiB: a write queue counts its bytes in 32 bits.
+    app.add_option("--max-backlog", cfg.max_backlog,
+                   "bytes one client may owe beyond what its socket took before it is closed as a slow consumer (1008)")
+        ->type_name("BYTES")->capture_default_str()->check(bytes(1024, uint64_t(1) << 31));
     app.add_option("--max-uid-len", cfg.max_uid_len, "longest uid")
         ->type_name("BYTES")->capture_default_str()->check(bytes(1, 65535));
     app.add_option("--handshake-timeout", cfg.handshake_timeout, "to complete the HTTP upgrade (then 408)")
@@ -153,6 +164,11 @@ int parse_command_line(int argc, char** argv, Config& cfg) {
         ->type_name("SECONDS")->capture_default_str()->check(seconds(0.001));
     app.add_option("--idle-timeout", cfg.idle_timeout, "client silence (pings unanswered) before close 1001")
         ->type_name("SECONDS")->capture_default_str()->check(seconds(0.001));
+    app.add_option("--http-idle-timeout", cfg.http_idle_timeout, "a keep-alive HTTP connection's wait for its next request")
+        ->type_name("SECONDS")->capture_default_str()->check(seconds(0.001));
+    app.add_option("--http-max-body", cfg.http_max_body,
+                   "largest request body on the WebSocket port, trailers included (beyond: 413)")
+        ->type_name("BYTES")->capture_default_str()->check(bytes(0, uint64_t(1) << 31));
     app.add_option("--shutdown-timeout", cfg.shutdown_timeout, "to flush close frames after SIGTERM/SIGINT")
         ->type_name("SECONDS")->capture_default_str()->check(seconds(0.001));
     app.add_option("--log-level", cfg.log_level, "debug (adds logins and logouts), info, warn or error")
@@ -166,6 +182,8 @@ int parse_command_line(int argc, char** argv, Config& cfg) {
         ->type_name("FILE")->check(CLI::ExistingFile.description(""));
     app.add_option("--api-max-body", cfg.api_max_body, "largest API request body (beyond: 413)")
         ->type_name("BYTES")->capture_default_str()->check(bytes(1, uint64_t(1) << 31));
+    app.add_option("--api-max-conns", cfg.api_max_conns, "connections to the push API port (beyond: HTTP 503)")
+        ->type_name("N")->capture_default_str()->check(number_in(1, 1 << 20, true, "a number of connections"));
     app.add_option("--tls-cert", cfg.tls_cert,
                    "PEM certificate (chain: leaf first) to serve wss:// and https:// on --port; SIGHUP reloads it")
         ->type_name("FILE");

@@ -10,9 +10,33 @@ namespace wspush::server {
 struct Config {
     std::string host = "0.0.0.0";   // every interface, as the seed's websocket://0.0.0.0:1234
     uint16_t port = 1234;            // the seed's port, so its clients connect unchanged
-    size_t max_conns = 0;            // 0: as many as the fd limit allows (computed at start)
+    // Connections on the WebSocket port, plain HTTP ones (page, /healthz) included: each holds
+    // an fd. 0: as many as the fd limit allows (computed at start). At the limit the oldest
+    // idle keep-alive HTTP connection is closed to make room; with none, 503 and close.
+    size_t max_conns = 0;
+    // Per client address (IPv6: per /64), on the WebSocket port; 0 = no limit. One host must
+    // not take every slot; 4096 is far above what a NAT shares among real users of one app
+    // (carrier NAT gives a subscriber a block of ports, an office has thousands of people)
+    // and far below max-conns on a real server. Behind a reverse proxy every client has the
+    // proxy's address: set 0 there and limit at the proxy. Beyond it: 429 and close.
+    uint32_t max_conns_per_ip = 4096;
+    // Browser origins allowed to open a WebSocket (comma list: exact origins and
+    // https://*.example.com wildcards); others get 403. Empty: every origin, as the seed.
+    std::string allowed_origins;
+    // s: a keep-alive HTTP connection with no request is closed: long enough for a backend's
+    // connection pool to reuse it between pushes, short enough that idle sockets do not pile up.
+    double http_idle_timeout = 15;
+    // Request body on the WebSocket port, chunked trailers included (413 beyond). It serves GET
+    // pages only: a small body is still read so that a client gets the real answer (404, 405),
+    // and one request can make us hold at most ~24 KiB (head + 2 x body + trailers).
+    uint64_t http_max_body = 4096;
+    // Connections to the push API port (503 beyond): backends use pools of tens; the fds for
+    // them are kept out of max-conns' automatic share of the fd limit.
+    size_t api_max_conns = 256;
     uint64_t max_message = 1 << 20;  // 1 MiB: a push message, not a file transfer
-    uint64_t max_backlog = 4 << 20;  // 4 MiB queued per client: bounds memory per slow reader
+    // 4 MiB a client may owe beyond what its socket buffer took (1008 beyond): bounds the
+    // memory one slow reader pins, while a burst to a reader that keeps up is written first.
+    uint64_t max_backlog = 4 << 20;
     size_t max_uid_len = 256;        // room for a UUID, an email or a JWT subject
     double handshake_timeout = 10;   // s: slowloris protection; real clients need < 1 s
     double login_timeout = 30;       // s: an unauthenticated socket is a cost, not a user
@@ -24,7 +48,7 @@ struct Config {
     std::string api_listen = "127.0.0.1:1235";  // loopback: backends push, the world can't
     std::string api_key;             // Bearer key; required for a non-loopback api_listen
     std::string api_key_file;        // the key from a file (keeps it out of `ps`)
-    uint64_t api_max_body = 1 << 20; // 1 MiB per API request (413 beyond)
+    uint64_t api_max_body = 1 << 20; // 1 MiB per API request body, trailers included (413 beyond)
     std::string tls_cert;            // PEM certificate (chain); with tls_key the WebSocket port is TLS
     std::string tls_key;             // PEM private key; both empty: plaintext (e.g. behind a proxy)
     bool api_tls = false;            // off: the API is on loopback by default, where TLS buys nothing

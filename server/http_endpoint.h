@@ -13,6 +13,9 @@ namespace wspush::server {
 class HttpEndpoint {
 public:
     virtual ~HttpEndpoint() = default;
+    // The request's head is in, its body not read (engine::ServerHandler::on_http_head): true
+    // to go on; false after answering with engine::Server::respond(), and the connection closes.
+    virtual bool admit(engine::Connection& c, const codec::HttpRequest& req) = 0;
     // Answers the request with engine::Server::respond(); body is the decoded body (len bytes).
     virtual void handle(engine::Connection& c, const codec::HttpRequest& req, uint8_t* body, size_t len) = 0;
 };

@@ -41,9 +41,11 @@ int main(int argc, char** argv) {
     engine::set_log_level(level);
     signal(SIGPIPE, SIG_IGN);
 
-    // One fd per connection: the fd limit is the connection ceiling.
+    // One fd per connection: the fd limit is the connection ceiling, less what the API may hold.
+    const bool api_wanted = cfg.api_listen != "off" && !cfg.api_listen.empty();
     engine::FdLimit fds = engine::raise_fd_limit();
-    size_t ceiling = fds.soft > engine::kFdOverhead ? fds.soft - engine::kFdOverhead : 1;
+    const size_t reserved = engine::kFdOverhead + (api_wanted ? cfg.api_max_conns : 0);
+    size_t ceiling = fds.soft > reserved ? fds.soft - reserved : 1;
     if (fds.soft_before < fds.soft)
         LOG_INFO("open-file limit raised from %zu to %zu (the hard limit)", fds.soft_before, fds.soft);
     if (cfg.max_conns == 0) {
@@ -64,7 +66,7 @@ int main(int argc, char** argv) {
     }
     std::string api_host;
     uint16_t api_port = 0;
-    bool api_on = cfg.api_listen != "off" && !cfg.api_listen.empty();
+    bool api_on = api_wanted;
     if (api_on) {
         if (!engine::split_host_port(cfg.api_listen, &api_host, &api_port, &error) ||
             !engine::resolve_listen_address(api_host, api_port, &api_addr, &error)) {
@@ -83,7 +85,12 @@ int main(int argc, char** argv) {
     sc.max_conns = cfg.max_conns;
     sc.max_message = cfg.max_message;
     sc.max_backlog = cfg.max_backlog;
-    sc.max_body = cfg.api_max_body;
+    sc.max_conns_per_ip = cfg.max_conns_per_ip;
+    sc.http_idle_timeout_ms = ms(cfg.http_idle_timeout);
+    if (std::string why; !sc.allowed_origins.parse(cfg.allowed_origins, &why)) {
+        LOG_ERROR("--allowed-origins: %s", why.c_str());
+        return 2;
+    }
     sc.handshake_timeout_ms = ms(cfg.handshake_timeout);
     sc.login_timeout_ms = ms(cfg.login_timeout);
     sc.ping_interval_ms = ms(cfg.ping_interval);
@@ -114,6 +121,7 @@ int main(int argc, char** argv) {
     ws.host = engine::numeric_host(ws_addr);
     ws.port = cfg.port;
     ws.tls = tls_on ? &tls : nullptr;
+    ws.max_body = cfg.http_max_body;
     uint16_t port = server.listen(ws, &error);
     if (port == 0) {
         LOG_ERROR("cannot listen for WebSocket clients: %s; choose another port with --port N (make run PORT=N) "
@@ -127,6 +135,8 @@ int main(int argc, char** argv) {
         api.port = api_port;
         api.websocket = false;
         api.tls = cfg.api_tls ? &tls : nullptr;
+        api.max_body = cfg.api_max_body;
+        api.max_conns = cfg.api_max_conns;
         api_bound = server.listen(api, &error);
         if (api_bound == 0) {
             LOG_ERROR("cannot listen for the push API: %s; choose another address with --api-listen HOST:PORT "
@@ -144,11 +154,13 @@ int main(int argc, char** argv) {
     }
     LOG_INFO("demo page: %s://%s/", tls_on ? "https" : "http",
              engine::format_address(engine::reachable_locally(ws_addr)).c_str());
-    LOG_INFO("limits: max-conns %zu (fd ceiling %zu), max-message %llu B, max-backlog %llu B, max-uid-len %zu, "
-             "timeouts: handshake %gs login %gs ping %gs idle %gs shutdown %gs",
-             cfg.max_conns, ceiling, (unsigned long long)cfg.max_message, (unsigned long long)cfg.max_backlog,
-             cfg.max_uid_len, cfg.handshake_timeout, cfg.login_timeout, cfg.ping_interval, cfg.idle_timeout,
-             cfg.shutdown_timeout);
+    LOG_INFO("limits: max-conns %zu (fd ceiling %zu), max-conns-per-ip %u, max-message %llu B, max-backlog %llu B, "
+             "max-uid-len %zu, origins %s, timeouts: handshake %gs login %gs ping %gs idle %gs http-idle %gs "
+             "shutdown %gs",
+             cfg.max_conns, ceiling, cfg.max_conns_per_ip, (unsigned long long)cfg.max_message,
+             (unsigned long long)cfg.max_backlog, cfg.max_uid_len,
+             cfg.allowed_origins.empty() ? "any" : cfg.allowed_origins.c_str(), cfg.handshake_timeout,
+             cfg.login_timeout, cfg.ping_interval, cfg.idle_timeout, cfg.http_idle_timeout, cfg.shutdown_timeout);
     server.handle_signals();
     int rc = server.run();
     LOG_INFO("%s", service.stats_line().c_str());

@@ -99,6 +99,10 @@ void PushService::route(engine::Connection& c, Opcode op, const uint8_t* data, s
     stats_.routed(stats_.client, m.len, n);
 }
 
+bool PushService::on_http_head(engine::Connection& c, const codec::HttpRequest& req) {
+    return c.listener == api_listener_ && api_ ? api_->admit(c, req) : true;
+}
+
 void PushService::on_http(engine::Connection& c, const codec::HttpRequest& req, uint8_t* body, size_t len) {
     if (c.listener == api_listener_ && api_) return api_->handle(c, req, body, len);
     if (req.path == "/" || req.path == "/index.html") {
@@ -134,7 +138,8 @@ std::string PushService::stats_line() const {
     int n = snprintf(buf, sizeof buf,
                      "stats conns=%zu ws=%zu online=%zu uids=%zu logins=%llu login_failures=%llu "
                      "msgs_in=%llu to_uid=%llu to_all=%llu deliveries=%llu dropped_offline=%llu "
-                     "bad_format=%llu bytes_in=%llu bytes_out=%llu writevs=%llu refused_fd=%llu over_max_conns=%llu",
+                     "bad_format=%llu bytes_in=%llu bytes_out=%llu writevs=%llu refused_fd=%llu over_max_conns=%llu "
+                     "over_max_conns_per_ip=%llu origin_refused=%llu http_idle_evicted=%llu bad_requests=%llu",
                      server_->connections(), server_->open_websockets(), sessions_.online().size(),
                      sessions_.uids().uid_count(),
                      (unsigned long long)stats_.logins, (unsigned long long)stats_.login_failures,
@@ -143,7 +148,9 @@ std::string PushService::stats_line() const {
                      (unsigned long long)stats_.dropped_offline, (unsigned long long)stats_.bad_format,
                      (unsigned long long)e.bytes_in, (unsigned long long)e.bytes_out,
                      (unsigned long long)e.writev_calls, (unsigned long long)e.accept_refused_fd,
-                     (unsigned long long)e.over_max_conns);
+                     (unsigned long long)e.over_max_conns, (unsigned long long)e.over_max_conns_per_ip,
+                     (unsigned long long)e.origin_refused, (unsigned long long)e.http_idle_evicted,
+                     (unsigned long long)e.bad_requests);
     std::string line(buf, static_cast<size_t>(n));
     struct mallinfo2 mi = mallinfo2();  // O(arena bins): fine once per stats interval
     line += " heap_in_use=" + std::to_string(mi.uordblks) + " heap_free=" + std::to_string(mi.fordblks);

@@ -35,6 +35,7 @@ public:
     void on_open(engine::Connection& c, const codec::Upgrade& up) override;
     void on_message(engine::Connection& c, codec::Opcode op, uint8_t* data, size_t len) override;
     void on_close(engine::Connection& c) override;
+    bool on_http_head(engine::Connection& c, const codec::HttpRequest& req) override;
     void on_http(engine::Connection& c, const codec::HttpRequest& req, uint8_t* body, size_t len) override;
     bool on_tick(uint32_t now_ms) override;
 

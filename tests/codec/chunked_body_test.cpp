@@ -87,6 +87,37 @@ TEST(ChunkedBody, RejectsAnAbsurdChunkSizeWith413) {
     EXPECT_EQ(d.status, 413);
 }
 
+TEST(ChunkedBody, BoundsTheTrailerSectionInTotalNotPerLine) {
+    // Short lines, each harmless alone: the section as a whole passes 8 KiB.
+    std::string wire = "0\r\n";
+    while (wire.size() < kMaxChunkedTrailers + 100) wire += "X-T: 12345678\r\n";
+    auto d = decode(wire);
+    EXPECT_EQ(d.rc, kHttpError) << "an endless trailer section is refused before it ends";
+    EXPECT_EQ(d.status, 431);
+    auto done = decode(wire + "\r\n");
+    EXPECT_EQ(done.rc, kHttpError);
+    EXPECT_EQ(done.status, 431);
+}
+
+TEST(ChunkedBody, AcceptsTrailersJustUnderTheTotalLimit) {
+    std::string wire = "0\r\n";
+    const std::string line = "X-T: 12345678\r\n";
+    while (wire.size() - 3 + line.size() <= kMaxChunkedTrailers) wire += line;
+    wire += "\r\n";
+    auto d = decode(wire);
+    EXPECT_EQ(d.rc, static_cast<long>(wire.size()));
+}
+
+TEST(ChunkedBody, CountsTrailerBytesAgainstTheBodyLimit) {
+    auto d = decode("3\r\nabc\r\n0\r\nX: 0123456789\r\n\r\n", 10);
+    EXPECT_EQ(d.rc, kHttpError);
+    EXPECT_EQ(d.status, 413);
+    auto zero = decode("0\r\nX: 1\r\n\r\n", 0);
+    EXPECT_EQ(zero.rc, kHttpError) << "a listener that takes no body takes no trailers";
+    EXPECT_EQ(zero.status, 413);
+    EXPECT_EQ(decode("0\r\n\r\n", 0).rc, 5);
+}
+
 // Fed one byte more at a time with a ChunkedScan, the decoder gives the same answer as on the
 // whole input at once, and resumes: it never re-reads a line it finished.
 static Decoded decode_growing(const std::string& wire, size_t max_body, size_t step) {
@@ -97,7 +128,7 @@ static Decoded decode_growing(const std::string& wire, size_t max_body, size_t s
         buf = wire.substr(0, n);
         size_t body_len = 0;
         int status = 0;
-        const uint32_t before = scan.pos;
+        const size_t before = scan.pos;
         long rc = decode_chunked(reinterpret_cast<uint8_t*>(buf.data()), buf.size(), max_body, &body_len, &status, &scan);
         if (rc != kHttpIncomplete || n == wire.size()) return {rc, rc >= 0 ? buf.substr(0, body_len) : "", status};
         EXPECT_GE(scan.pos, before) << "a resumed scan never goes back";
@@ -114,7 +145,9 @@ TEST(ChunkedBody, AGrowingBufferWithAScanDecodesAsTheWholeDoes) {
         "10\r\n0123456789abcdef\r\n0\r\n\r\n",    // over a 15-byte limit: 413
         "5\r\nhelloXX3\r\nabc\r\n0\r\n\r\n",      // no CRLF after the data: 400
         "3\r\nabc\r\n" + std::string(2000, '1'),  // a chunk-size line over 1024 bytes: 400
-        "0\r\nT: " + std::string(9000, 'v'),      // a trailer line over 8192 bytes: 400
+        "0\r\nT: " + std::string(9000, 'v'),      // a trailer line over 8192 bytes: 431
+        "0\r\n" + std::string(3000, 'a') + "\r\n" + [] { std::string t; for (int i = 0; i < 2000; ++i) t += "T: 1\r\n"; return t; }(),
+        "3\r\nabc\r\n0\r\nX: 0123456789\r\n\r\n",       // data + trailers over 15 bytes: 413
     };
     for (const std::string& w : wires) {
         const Decoded whole = decode(w, 15);
@@ -138,7 +171,7 @@ TEST(ChunkedBody, AResumedScanStartsAtTheLineItStoppedIn) {
               kHttpIncomplete);
     EXPECT_EQ(scan.pos, 10u);  // the "3\r\n" line: "5\r\nhello\r\n" is done
     EXPECT_EQ(scan.total, 5u);
-    EXPECT_FALSE(scan.trailers);
+    EXPECT_EQ(scan.trailers_at, 0u);
     // Proof that it does not re-read: spoil the finished part (a from-scratch decode would
     // answer 400 for the non-hex size); the resumed scan cannot notice. (White-box: callers
     // must not change earlier bytes; the body the second pass compacts is then meaningless.)

@@ -117,10 +117,13 @@ def request_bytes(method, path, body=None, key=True, extra=""):
 class ApiTestCase(unittest.IsolatedAsyncioTestCase):
     server_args = ()
 
-    async def asyncSetUp(self):
+    def setUp(self):
         # The API calls below are blocking http.client on purpose (simple, exact); asyncio's
         # debug mode (on under IsolatedAsyncioTestCase) would report each slow one as noise.
-        asyncio.get_running_loop().set_debug(False)
+        # Off in setUp, before the loop runs (and times) the first step of asyncSetUp.
+        asyncio.get_event_loop().set_debug(False)
+
+    async def asyncSetUp(self):
         self.server = Server(*self.server_args).start()
         self.addCleanup(self.server.stop)  # LIFO: clients close before the server stops
         self.http = http.client.HTTPConnection("127.0.0.1", self.server.api_port, timeout=PROMPT)
@@ -222,6 +225,58 @@ class Auth(ApiTestCase):
 
     async def test_metrics_need_the_key(self):
         self.assertEqual(self.api("GET", "/metrics", key=False)[0], 401)
+
+
+class KeyBeforeBody(ApiTestCase):
+    """The key is checked on the head alone: a client without it cannot make the server read,
+    hold or ask for a body, and its connection ends with the 401."""
+
+    def head_only_exchange(self, head, timeout=PROMPT):
+        """Sends a head announcing a body that never comes; returns all bytes until EOF."""
+        s = socket.create_connection(("127.0.0.1", self.server.api_port), timeout=timeout)
+        try:
+            s.sendall(head)
+            buf = b""
+            while got := s.recv(65536):
+                buf += got
+            return buf
+        finally:
+            s.close()
+
+    async def test_a_wrong_key_gets_401_without_the_body_being_sent(self):
+        t0 = time.monotonic()
+        data = self.head_only_exchange(b"POST /v1/push HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nope\r\n"
+                                       b"Content-Length: 1000000\r\n\r\n")
+        self.assertTrue(data.startswith(b"HTTP/1.1 401 "), data[:100])
+        self.assertLess(time.monotonic() - t0, 2 * SLOW, "answered at once, not at the request timeout")
+
+    async def test_a_wrong_key_with_expect_100_continue_gets_401_and_no_100(self):
+        data = self.head_only_exchange(b"POST /v1/push HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nope\r\n"
+                                       b"Expect: 100-continue\r\nContent-Length: 50\r\n\r\n")
+        self.assertTrue(data.startswith(b"HTTP/1.1 401 "), data[:100])
+        self.assertNotIn(b"100 Continue", data)
+
+    async def test_the_right_key_with_expect_100_continue_gets_100(self):
+        s = socket.create_connection(("127.0.0.1", self.server.api_port), timeout=PROMPT)
+        self.addCleanup(s.close)
+        body = json.dumps({"uid": "nobody", "message": "x"}).encode()
+        s.sendall(f"POST /v1/push HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n"
+                  f"Expect: 100-continue\r\nContent-Length: {len(body)}\r\n\r\n".encode())
+        self.assertEqual(s.recv(25), b"HTTP/1.1 100 Continue\r\n\r\n")
+        s.sendall(body)
+        self.assertEqual(parse_responses(s.recv(4096))[0][0], 200)
+
+    async def test_a_401_closes_the_connection_even_with_keep_alive(self):
+        wrong = request_bytes("GET", "/v1/stats", key=False, extra="Authorization: Bearer nope\r\n")
+        data = self.head_only_exchange(wrong + request_bytes("GET", "/v1/stats"))
+        self.assertEqual([r[0] for r in parse_responses(data)], [401], "the pipelined request must not be served")
+
+    async def test_keys_of_other_lengths_and_schemes_are_refused(self):
+        for auth in ("Bearer ", "Bearer t", "Bearer testke", "Bearer testkeyy", "Bearer " + KEY * 50,
+                     "Basic " + KEY, "bearer  " + KEY, KEY):
+            status, _, _ = self.api("GET", "/v1/stats", key=False, headers={"Authorization": auth})
+            self.assertEqual(status, 401, auth)
+        self.assertEqual(self.api("GET", "/v1/stats", key=False, headers={"Authorization": "bearer " + KEY})[0], 200)
 
 
 class Routing(ApiTestCase):
@@ -592,7 +647,7 @@ class Transport(ApiTestCase):
         a = await self.login("a")
         stalled = socket.create_connection(("127.0.0.1", self.server.api_port), timeout=5 * SLOW)
         self.addCleanup(stalled.close)
-        stalled.sendall(b"POST /v1/push HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"uid\"")
+        stalled.sendall(f"POST /v1/push HTTP/1.1\r\nAuthorization: Bearer {KEY}\r\nContent-Length: 100\r\n\r\n{{\"uid\"".encode())
         t0 = time.monotonic()
         self.assertEqual(self.api("POST", "/v1/push", {"uid": "a", "message": "still here"})[2], {"delivered": 1})
         self.assertEqual(await self.recv(a), "still here")

@@ -1,4 +1,6 @@
-// libFuzzer target for parse_http_request + check_upgrade + the response writers.
+// libFuzzer target for parse_http_request + check_upgrade + the response writers, and what
+// the engine asks of every parsed head: body_framing (smuggling shapes) and the Origin
+// allowlist (the request's Origin against a fixed list, and the Origin parsed as a list).
 // Input: byte 0 sets max_head (64 + 32 * b), bytes 1-2 a cut point; the rest is the request.
 // Invariants (abort on violation): the result is <= len; every view lies inside the input;
 // fed in two pieces with last_len, the answer equals the one-piece answer; a 101 is only
@@ -11,7 +13,9 @@
 #include <vector>
 
 #include "codec/handshake.h"
+#include "codec/http_body_framing.h"
 #include "codec/http_request.h"
+#include "codec/origin_allowlist.h"
 
 using namespace wspush::codec;
 
@@ -56,6 +60,42 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         check_inside(req.headers[i].name, p, size_t(rc));
         check_inside(req.headers[i].value, p, size_t(rc));
         CHECK(!req.headers[i].name.empty());
+    }
+    BodyFraming framing;
+    const char* why = nullptr;
+    int fst = body_framing(req, &framing, &why);
+    CHECK(fst == 0 || fst == 400 || fst == 501);
+    if (fst != 0) CHECK(why != nullptr);
+    if (fst == 0) {
+        size_t lengths = 0, encodings = 0;
+        for (size_t i = 0; i < req.num_headers; ++i) {
+            lengths += ascii_iequals(req.headers[i].name, "Content-Length");
+            encodings += ascii_iequals(req.headers[i].name, "Transfer-Encoding");
+        }
+        // Accepted: at most one framing header kind, never both, no coding in HTTP/1.0.
+        CHECK(lengths <= 1 && !(lengths && encodings));
+        CHECK(!(encodings && req.minor_version == 0));
+        CHECK((framing.kind == BodyKind::Chunked) == (encodings > 0));
+        CHECK(framing.kind != BodyKind::Length || framing.length <= (uint64_t(1) << 44));
+    }
+    static const OriginAllowlist fixed = [] {
+        OriginAllowlist l;
+        std::string e;
+        if (!l.parse("https://app.example.com, https://*.example.org:8443, null", &e)) abort();
+        return l;
+    }();
+    std::string_view origin = req.header("Origin");
+    if (fixed.allows(origin)) {
+        CHECK(origin == "null" || (origin.size() > 8 && ascii_iequals(origin.substr(0, 8), "https://")));
+        CHECK(origin.find('/', 8) == std::string_view::npos && origin.find('@') == std::string_view::npos);
+    }
+    OriginAllowlist parsed;
+    std::string error;
+    if (parsed.parse(origin, &error)) {
+        CHECK(error.empty());
+        (void)parsed.allows(req.header("Host"));
+    } else {
+        CHECK(!error.empty() && parsed.empty());
     }
     Upgrade up = check_upgrade(req);
     if (up.kind == UpgradeKind::WebSocket) {
