@@ -27,6 +27,7 @@ FUZZ_SHORT   ?= 11
 
 codec_src    := $(wildcard codec/*.cpp)
 registry_src := $(wildcard registry/*.cpp)
+auth_src     := $(wildcard auth/*.cpp)
 engine_src   := $(wildcard engine/*.cpp)
 server_src   := $(filter-out server/main.cpp,$(wildcard server/*.cpp))
 api_src      := $(wildcard api/*.cpp)
@@ -36,26 +37,31 @@ obj = $(patsubst %.cpp,$(BUILD)/obj/%.o,$(1))
 
 LIBCODEC    := $(BUILD)/libcodec.a
 LIBREGISTRY := $(BUILD)/libregistry.a
+LIBAUTH     := $(BUILD)/libauth.a
 LIBENGINE   := $(BUILD)/libengine.a
 LIBSERVER   := $(BUILD)/libserver.a
 LIBAPI      := $(BUILD)/libapi.a
 
 CODEC_LIBS    := -lssl -lcrypto
 REGISTRY_LIBS := -lxxhash
+AUTH_LIBS     := -lsimdjson -lssl -lcrypto
 
 test_codec_src    := $(wildcard tests/codec/*.cpp)
 test_registry_src := $(wildcard tests/registry/*.cpp)
 test_engine_src   := $(wildcard tests/engine/*.cpp)
 test_server_src   := $(wildcard tests/server/*.cpp)
+test_auth_src     := $(wildcard tests/auth/*.cpp)
 
 UNIT_TESTS := $(if $(test_codec_src),$(BUILD)/test_codec) \
               $(if $(test_registry_src),$(BUILD)/test_registry) \
+              $(if $(test_auth_src),$(BUILD)/test_auth) \
               $(if $(test_engine_src),$(BUILD)/test_engine) \
               $(if $(test_server_src),$(BUILD)/test_server)
 
 PROGRAMS := $(BUILD)/wspush $(if $(wsload_src),$(BUILD)/wsload)
 BENCHES  := $(if $(wildcard bench/bench_codec.cpp),$(BUILD)/bench_codec) \
-            $(if $(wildcard bench/bench_registry.cpp),$(BUILD)/bench_registry)
+            $(if $(wildcard bench/bench_registry.cpp),$(BUILD)/bench_registry) \
+            $(if $(wildcard bench/bench_auth.cpp),$(BUILD)/bench_auth)
 
 .PHONY: all deps run test unit e2e asan fuzz fuzz-short bench clean FORCE
 all: $(PROGRAMS) $(UNIT_TESTS) $(BENCHES)
@@ -71,6 +77,7 @@ $(BUILD)/obj/%.o: %.cpp $(FLAGS_STAMP)
 
 $(LIBCODEC): $(call obj,$(codec_src))
 $(LIBREGISTRY): $(call obj,$(registry_src))
+$(LIBAUTH): $(call obj,$(auth_src))
 $(LIBENGINE): $(call obj,$(engine_src))
 $(LIBSERVER): $(call obj,$(server_src))
 $(LIBAPI): $(call obj,$(api_src))
@@ -78,7 +85,7 @@ $(BUILD)/%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-ALL_LIBS := $(LIBAPI) $(LIBSERVER) $(LIBENGINE) $(LIBREGISTRY) $(LIBCODEC)
+ALL_LIBS := $(LIBAPI) $(LIBSERVER) $(LIBAUTH) $(LIBENGINE) $(LIBREGISTRY) $(LIBCODEC)
 SYS_LIBS := $(CODEC_LIBS) $(REGISTRY_LIBS) -lsimdjson
 
 # --version names the commit built: $(BUILD)/gen/wspush_version.h is rewritten only when
@@ -93,13 +100,15 @@ FORCE:
 $(BUILD)/wspush: $(call obj,server/main.cpp) $(ALL_LIBS)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(SYS_LIBS)
 
-$(BUILD)/wsload: $(call obj,$(wsload_src)) $(LIBCODEC)
-	$(CXX) $(LDFLAGS) -o $@ $^ $(CODEC_LIBS)
+$(BUILD)/wsload: $(call obj,$(wsload_src)) $(LIBAUTH) $(LIBCODEC)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(AUTH_LIBS) $(CODEC_LIBS)
 
 $(BUILD)/test_codec: $(call obj,$(test_codec_src)) $(LIBCODEC)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(CODEC_LIBS) -lgtest -lgtest_main
 $(BUILD)/test_registry: $(call obj,$(test_registry_src)) $(LIBREGISTRY)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(REGISTRY_LIBS) -lgtest -lgtest_main
+$(BUILD)/test_auth: $(call obj,$(test_auth_src)) $(LIBAUTH)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(AUTH_LIBS) -lgtest -lgtest_main
 $(BUILD)/test_engine: $(call obj,$(test_engine_src)) $(LIBENGINE) $(LIBREGISTRY) $(LIBCODEC)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(SYS_LIBS) -lgtest -lgtest_main
 $(BUILD)/test_server: $(call obj,$(test_server_src)) $(ALL_LIBS)
@@ -110,6 +119,10 @@ $(BUILD)/bench_codec: $(call obj,bench/bench_codec.cpp) $(LIBCODEC)
 $(BUILD)/bench_registry: $(call obj,bench/bench_registry.cpp) $(LIBREGISTRY)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(REGISTRY_LIBS) -lbenchmark \
 	  -labsl_hash -labsl_city -labsl_low_level_hash -labsl_raw_hash_set -labsl_hashtablez_sampler
+
+# libjwt is linked here only, as the baseline our token verifier was chosen against.
+$(BUILD)/bench_auth: $(call obj,bench/bench_auth.cpp) $(LIBAUTH)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(AUTH_LIBS) -ljwt -lbenchmark
 
 deps:
 	@tools/install-deps.sh
@@ -155,6 +168,11 @@ $(filter $(BUILD)/fuzz/fuzz_api_% $(BUILD)/fuzz/fuzz_base64,$(FUZZ_TARGETS)): $(
   $(FUZZ_API_SRC) $(codec_src) $(wildcard codec/*.h api/api_*.h)
 	@mkdir -p $(dir $@)
 	clang++ $(FUZZ_FLAGS) -o $@ $< $(FUZZ_API_SRC) $(codec_src) -lssl -lcrypto -lsimdjson
+
+# The token verifier: auth/ is pure (bytes, a key, the time), linked with simdjson and OpenSSL.
+$(filter $(BUILD)/fuzz/fuzz_token,$(FUZZ_TARGETS)): $(BUILD)/fuzz/%: tests/fuzz/%.cpp $(auth_src) $(wildcard auth/*.h)
+	@mkdir -p $(dir $@)
+	clang++ $(FUZZ_FLAGS) -o $@ $< $(auth_src) $(AUTH_LIBS)
 
 # The command line's parsers (host:port, port, flag suggestion): no engine, no DNS.
 FUZZ_CLI_SRC := engine/listen_socket.cpp server/flag_suggestion.cpp

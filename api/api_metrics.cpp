@@ -88,6 +88,18 @@ void render_traffic(PushService& s, std::string& out) {
     family(out, "wspush_drops_total", "counter", "Messages not delivered, by reason.");
     sample(out, "wspush_drops_total", "reason=\"offline\"", st.dropped_offline);
     sample(out, "wspush_drops_total", "reason=\"bad_format\"", st.bad_format);
+    family(out, "wspush_auth_failures_total", "counter", "Tokens refused (--auth jwt), by reason.");
+    for (size_t r = 1; r < static_cast<size_t>(auth::TokenError::kCount); ++r) {
+        char reason[64];
+        snprintf(reason, sizeof reason, "reason=\"%s\"", auth::token_error_name(static_cast<auth::TokenError>(r)));
+        sample(out, "wspush_auth_failures_total", reason, st.auth_failures[r]);
+    }
+    one(out, "wspush_refused_sends_total", "counter", "Client messages refused by --client-send or a token's send claim.",
+        st.refused_sends);
+    one(out, "wspush_rate_limited_total", "counter", "Connections closed 1008 for exceeding --client-rate.",
+        st.rate_limited);
+    one(out, "wspush_token_expired_total", "counter", "Connections closed 1008 when their token expired.",
+        st.token_expired);
     family(out, "wspush_refused_total", "counter", "Connections and requests refused by a limit or check, by reason.");
     sample(out, "wspush_refused_total", "reason=\"max_conns\"", e.over_max_conns);
     sample(out, "wspush_refused_total", "reason=\"max_conns_per_ip\"", e.over_max_conns_per_ip);

@@ -20,7 +20,7 @@
 # The 10000-connection TLS connect (the idle-memory figure) runs once per server: a run takes
 # the peer about a minute.
 #
-#   BENCH_QUICK=1     smaller counts (about three minutes)
+#   BENCH_QUICK=1     smaller end-to-end counts (the end-to-end part takes about 3 minutes)
 #   BENCH_REPEATS=N   runs per scenario and server (default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,8 +50,9 @@ trap 'echo "bench: interrupted" >&2; cleanup; exit 130' INT TERM
 declare -A MICRO_ARGS=(
     [bench_codec]="--benchmark_min_time=0.05 --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true"
     [bench_registry]="--benchmark_min_time=0.1 --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true"
+    [bench_auth]="--benchmark_min_time=0.1 --benchmark_repetitions=3 --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true"
 )
-for b in bench_codec bench_registry; do
+for b in bench_codec bench_registry bench_auth; do
     if [ -x "$BUILD/$b" ]; then
         echo "== $b (full output: $OUT/$b.log)"
         # shellcheck disable=SC2086
@@ -102,15 +103,17 @@ SCENARIOS=(
     "tls_p2p_max|ec|-|p2p -n $P2P_N --window 128 --duration $SECS $TLS_ARGS"
 )
 
-# Starts a server on an ephemeral port; sets server_pid and server_port.
+# Starts a server on an ephemeral port; sets server_pid and server_port. Arguments after the
+# log go to wspush (the auth scenarios).
 start_server() {
     local kind=$1 log=$2 cert=${3:--}
+    shift $(( $# < 3 ? $# : 3 ))
     local tls=()
     if [ "$kind" = wspush ]; then
         # --max-conns-per-ip 0: every client here comes from this one host (the peer has no
         # such limit either).
         [ "$cert" != - ] && tls=(--tls-cert "$CERTS/$cert.pem" --tls-key "$CERTS/$cert.key")
-        "$BUILD/wspush" --host 127.0.0.1 --port 0 --api-listen off --log-level info --max-conns-per-ip 0 "${tls[@]}" \
+        "$BUILD/wspush" --host 127.0.0.1 --port 0 --api-listen off --log-level info --max-conns-per-ip 0 "${tls[@]}" "$@" \
             2>"$log" &
     else
         [ "$cert" != - ] && tls=("$CERTS/$cert.pem" "$CERTS/$cert.key")
@@ -176,6 +179,8 @@ done
 
 WSPUSH_BUILD="$BUILD" DURATION="${API_BENCH_SECONDS:-$([ "$QUICK" = 1 ] && echo 2 || echo 5)}" bench/api_bench.sh || failed=1  # HTTP push API pushes/s
 BENCH_QUICK=$QUICK node bench/compare.js "$OUT" || failed=1
+WSPUSH_BUILD="$BUILD" CONNECTIONS=$CONNECT_N REPS=$([ "$QUICK" = 1 ] && echo 1 || echo 3) \
+    bench/auth_bench.sh || failed=1  # logins/s by --auth mode
 if command -v gnuplot >/dev/null; then
     gnuplot -e "dir='$OUT'" bench/report.gnuplot && echo "picture: $OUT/report.png"
 else

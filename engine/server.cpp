@@ -497,6 +497,7 @@ int Server::next_timeout_ms() {
         }
     }
     if (stopping_) best = std::min<uint32_t>(best, 50);
+    best = std::min(best, handler_.next_tick_in_ms());
     return static_cast<int>(best) + (best > 0 ? 1 : 0);  // +1: never wake a hair early
 }
 

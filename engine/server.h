@@ -85,6 +85,13 @@ class Server;
 class ServerHandler {
 public:
     virtual ~ServerHandler() = default;
+    // A valid upgrade request, before the 101: return 0 to accept it, or an HTTP status (401,
+    // 403, ...) to refuse it with *reason as the error text. On accept, on_open follows at once
+    // (nothing else runs between them, so a handler may carry state from one to the other).
+    virtual int on_upgrade(Connection& c, const codec::Upgrade& up, const char** reason) {
+        (void)c, (void)up, (void)reason;
+        return 0;
+    }
     // A WebSocket connection is open (101 sent). It is on the login timer until the handler
     // calls Server::authenticate().
     virtual void on_open(Connection& c, const codec::Upgrade& up) = 0;
@@ -106,6 +113,9 @@ public:
     // background work; return true when more background work is pending, and the loop polls
     // again at once instead of sleeping until the next event or timer.
     virtual bool on_tick(uint32_t now_ms) { (void)now_ms; return false; }
+    // At most how long (ms) the loop may sleep before the next on_tick (the loop wakes at
+    // least once a second anyway): for handler deadlines that are not connection timers.
+    virtual uint32_t next_tick_in_ms() { return UINT32_MAX; }
 };
 
 class Server {

@@ -323,6 +323,12 @@ bool Server::upgrade(Connection& c, const codec::Upgrade& up) {
         respond_error(c, codec::kHttpServiceUnavailable, "shutting down", "Retry-After: 1\r\n");
         return false;
     }
+    const char* reason = "refused";
+    if (int status = handler_.on_upgrade(c, up, &reason)) {  // the handler counts its refusals
+        // RFC 9110 15.5.2: a 401 names the scheme that would have worked.
+        respond_error(c, status, reason, status == 401 ? "WWW-Authenticate: Bearer\r\n" : "");
+        return false;
+    }
     char buf[512];
     size_t n = codec::write_upgrade_response(buf, sizeof buf, up);
     // A fresh socket takes 130 bytes at once: write the 101 now rather than queue a frame for

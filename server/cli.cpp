@@ -86,10 +86,14 @@ CLI::Validator one_of(std::vector<std::string> names, std::string what) {
 // meant. Dash-words only: a value is never taken for a flag (numbers like -1 are values).
 int reject_unknown_flags(const CLI::App& app, int argc, char** argv) {
     std::vector<std::string> known;
-    for (const CLI::Option* opt : app.get_options()) {
-        for (const std::string& n : opt->get_lnames()) known.push_back(n);
-        for (const std::string& n : opt->get_snames()) known.push_back(n);
-    }
+    auto add_names = [&](const CLI::App& a) {
+        for (const CLI::Option* opt : a.get_options()) {
+            for (const std::string& n : opt->get_lnames()) known.push_back(n);
+            for (const std::string& n : opt->get_snames()) known.push_back(n);
+        }
+    };
+    add_names(app);
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) add_names(*sub);
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
         if (arg == "--") break;
@@ -189,6 +193,32 @@ int parse_command_line(int argc, char** argv, Config& cfg) {
         ->type_name("FILE");
     app.add_option("--tls-key", cfg.tls_key, "PEM private key of --tls-cert; SIGHUP reloads it")->type_name("FILE");
     app.add_flag("--api-tls", cfg.api_tls, "serve the push API over TLS too, with the same certificate");
+    app.add_option("--auth", cfg.auth, "client login: none (first message is the uid) or jwt (a signed token)")
+        ->type_name("MODE")->capture_default_str()->check(one_of({"none", "jwt"}, "an auth mode"));
+    app.add_option("--jwt-secret-file", cfg.jwt_secret_file, "HS256: the shared secret (at least 32 bytes)")
+        ->type_name("FILE")->check(CLI::ExistingFile.description(""));
+    app.add_option("--jwt-public-key", cfg.jwt_public_key_file, "RS256 or ES256: PEM public key (its type picks the algorithm)")
+        ->type_name("FILE")->check(CLI::ExistingFile.description(""));
+    app.add_option("--jwt-audience", cfg.jwt_audience, "\"aud\" every token must name")->type_name("AUD");
+    app.add_option("--jwt-issuer", cfg.jwt_issuer, "\"iss\" every token must carry")->type_name("ISS");
+    app.add_option("--client-send", cfg.client_send, "what clients may send: all, uid (no 'all:') or none (receive-only)")
+        ->type_name("SCOPE")->capture_default_str()->check(one_of({"all", "uid", "none"}, "a send scope"));
+    app.add_flag("--mark-sender", cfg.mark_sender, "deliver client messages as '<sender uid>:<message>'");
+    app.add_option("--client-rate", cfg.client_rate, "messages/s one connection may send (beyond: close 1008); 0 = no limit")
+        ->type_name("PER_SECOND")->capture_default_str()->check(number_in(0, 1e6, false, "a rate"));
+    app.add_option("--client-burst", cfg.client_burst, "messages one connection may send in a burst before --client-rate applies")
+        ->type_name("N")->capture_default_str()->check(number_in(1, 1e6, true, "a number of messages"));
+    CLI::App* token = app.add_subcommand("token", "print an HS256 token for a uid and exit (wspush token --help)");
+    token->formatter(app.get_formatter());
+    token->add_option("--uid", cfg.token.uid, "the token's subject (uid)")->type_name("UID")->required();
+    token->add_option("--ttl", cfg.token.ttl, "until it expires")
+        ->type_name("SECONDS")->capture_default_str()->check(number_in(1, 10 * year, false, "a number of seconds"));
+    token->add_option("--jwt-secret-file", cfg.jwt_secret_file, "HS256 shared secret")
+        ->type_name("FILE")->required()->check(CLI::ExistingFile.description(""));
+    token->add_option("--send", cfg.token.send, "narrow what it may send: all, uid or none")
+        ->type_name("SCOPE")->check(one_of({"all", "uid", "none"}, "a send scope"));
+    token->add_option("--jwt-audience", cfg.jwt_audience, "\"aud\" claim")->type_name("AUD");
+    token->add_option("--jwt-issuer", cfg.jwt_issuer, "\"iss\" claim")->type_name("ISS");
 
     if (int code = reject_unknown_flags(app, argc, argv); code >= 0) return code;
     try {
@@ -197,6 +227,7 @@ int parse_command_line(int argc, char** argv, Config& cfg) {
         int code = app.exit(e);
         return code == 0 ? 0 : 2;
     }
+    cfg.token.wanted = token->parsed();
     if (cfg.idle_timeout <= cfg.ping_interval) {
         fprintf(stderr, "--idle-timeout (%g s) must be longer than --ping-interval (%g s)\n", cfg.idle_timeout,
                 cfg.ping_interval);

@@ -52,6 +52,26 @@ struct Config {
     std::string tls_cert;            // PEM certificate (chain); with tls_key the WebSocket port is TLS
     std::string tls_key;             // PEM private key; both empty: plaintext (e.g. behind a proxy)
     bool api_tls = false;            // off: the API is on loopback by default, where TLS buys nothing
+
+    // Client authentication and permissions (README "Security").
+    std::string auth = "none";       // none: the seed protocol (first message = uid); jwt: a signed token
+    std::string jwt_secret_file;     // HS256 shared secret (>= 32 bytes; trailing newline stripped)
+    std::string jwt_public_key_file; // RS256/ES256: PEM public key; the key type pins the algorithm
+    std::string jwt_audience;        // "aud" a token must carry (empty: tokens must carry none)
+    std::string jwt_issuer;          // "iss" a token must carry (empty: not checked)
+    int64_t jwt_nbf_leeway = 5;      // s: a backend clock a little ahead must not refuse a fresh token
+    std::string client_send = "all"; // all (the seed), uid (no "all:"), none (receive-only)
+    bool mark_sender = false;        // off: the seed delivers bare messages; on: "<sender uid>:<message>"
+    double client_rate = 0;          // messages/s per connection, then close 1008; 0 = no limit (the seed)
+    uint32_t client_burst = 100;     // messages a client may send at once above client_rate
+
+    // `wspush token ...`: print an HS256 token and exit (tests, operations).
+    struct TokenCommand {
+        bool wanted = false;
+        std::string uid;
+        double ttl = 3600;           // s: an hour, a typical session-token lifetime
+        std::string send;            // optional "send" claim
+    } token;
 };
 
 // Parses argv into cfg. Returns -1 to go on, or an exit code (0 after --help, 2 on error)

@@ -8,6 +8,9 @@ namespace wspush::server {
 // <div>s whose text is exactly what was received or sent; their class says which:
 // in (a message), out (sent by this page, with its fate in a .fate span), error (an "error: ..."
 // reply, a close code other than 1000/1001), sys (login, close).
+// Under --auth jwt the service serves it with <body data-auth="jwt">: the page then asks for a
+// token (id token, sent as ?token=, the one way a browser can send it with the handshake)
+// instead of a uid, and shows the uid the server answers with.
 std::string_view demo_page_html() {
     return R"HTML(<!doctype html>
 <html lang="en">
@@ -37,6 +40,8 @@ std::string_view demo_page_html() {
   #log div.sys { color: #8a5a00; }
   #log div.error { color: #b00020; background: #fdecea; border-left-color: #b00020; font-weight: 600; }
   #log div.error::before { content: "\26A0  "; }
+  .jwt-only, body[data-auth="jwt"] .uid-only { display: none; }
+  body[data-auth="jwt"] .jwt-only { display: inline; }
 </style>
 </head>
 <body>
@@ -44,7 +49,8 @@ std::string_view demo_page_html() {
 <p class="hint">Log in with any uid. Send to another uid (open this page in a second tab), or to <code>all</code>.
 Messages you receive start with &larr;, what you sent with &rarr; and what became of it.</p>
 <form id="login-form">
-  <label>uid <input id="uid" autocomplete="off" placeholder="alice"></label>
+  <label class="uid-only">uid <input id="uid" autocomplete="off" placeholder="alice"></label>
+  <label class="jwt-only">token <input id="token" autocomplete="off" placeholder="eyJhbGciOi... (from your backend, or wspush token)"></label>
   <button id="login" type="submit">Log in</button>
   <span id="state">disconnected</span>
 </form>
@@ -60,6 +66,7 @@ Messages you receive start with &larr;, what you sent with &rarr; and what becam
   const $ = (id) => document.getElementById(id);
   let ws = null;
   let me = '';
+  const jwt = document.body.dataset.auth === 'jwt';
   function line(text, cls, fate) {
     const d = document.createElement('div');
     d.className = cls;
@@ -85,20 +92,24 @@ Messages you receive start with &larr;, what you sent with &rarr; and what becam
   $('login-form').onsubmit = function (e) {
     e.preventDefault();
     const uid = $('uid').value;
-    if (uid === '') { note('Enter a uid to log in as (any name; no ":").'); $('uid').focus(); return; }
+    const token = $('token').value.trim();
+    if (!jwt && uid === '') { note('Enter a uid to log in as (any name; no ":").'); $('uid').focus(); return; }
+    if (jwt && token === '') { note('Paste a token: this server logs in with signed tokens.'); $('token').focus(); return; }
     note('');
     if (ws) { ws.onclose = null; ws.close(1000); }
     const proto = location.protocol === 'https:' ? 'wss://' : 'ws://';
-    const sock = new WebSocket(proto + location.host + '/');
+    const sock = new WebSocket(proto + location.host + '/' + (jwt ? '?token=' + encodeURIComponent(token) : ''));
     ws = sock;
+    let loggedIn = false;
     sock.binaryType = 'arraybuffer';
     state('connecting');
-    sock.onopen = function () { sock.send(uid); state('logging in'); };
+    sock.onopen = function () { if (!jwt) sock.send(uid); state('logging in'); };
     sock.onmessage = function (ev) {
       const text = typeof ev.data === 'string' ? ev.data : '[binary ' + ev.data.byteLength + ' bytes]';
       if (text.startsWith('login success')) {
-        me = uid;
-        state('logged in as ' + uid);
+        loggedIn = true;
+        me = text.slice('login success, your uid is '.length);  // under jwt: the token's sub
+        state('logged in as ' + me);
         $('send').disabled = false;
         line(text, 'sys');
         $('to').focus();
@@ -108,6 +119,7 @@ Messages you receive start with &larr;, what you sent with &rarr; and what becam
     };
     sock.onclose = function (ev) {
       if (ws !== sock) return;
+      if (jwt && !loggedIn && ev.code === 1006) line('refused: check the token (expired or not signed with the server key)', 'error');
       state('disconnected');
       $('send').disabled = true;
       const normal = ev.code === 1000 || ev.code === 1001;

@@ -1,11 +1,30 @@
 #include "server/local_router.h"
 
+#include <cstring>
 #include <optional>
+
+#include "codec/frame_encoder.h"
 
 namespace wspush::server {
 
 using engine::FrameRef;
 using engine::Server;
+
+namespace {
+
+// The message's one frame: the payload, or "<sender>:<payload>" with --mark-sender.
+engine::SharedFrame* encode(const Outgoing& m) {
+    if (m.sender.empty()) return Server::encode(m.op, m.data, m.len);
+    size_t payload = m.payload_size();
+    engine::SharedFrame* f = engine::SharedFrame::create(codec::frame_size(payload));
+    uint8_t* p = f->data() + codec::encode_header(f->data(), m.op, payload);
+    memcpy(p, m.sender.data(), m.sender.size());
+    p[m.sender.size()] = ':';
+    if (m.len) memcpy(p + m.sender.size() + 1, m.data, m.len);
+    return f;
+}
+
+}  // namespace
 
 size_t LocalRouter::send_to(registry::ConnSpan conns, engine::SharedFrame* frame) {
     size_t n = 0;
@@ -18,7 +37,7 @@ size_t LocalRouter::send_to(registry::ConnSpan conns, engine::SharedFrame* frame
 
 size_t LocalRouter::to_span(registry::ConnSpan conns, const Outgoing& m) {
     if (conns.empty()) return 0;
-    FrameRef frame(Server::encode(m.op, m.data, m.len));
+    FrameRef frame(encode(m));
     return send_to(conns, frame.get());
 }
 
@@ -37,7 +56,7 @@ size_t LocalRouter::to_uids(const std::string_view* uids, size_t count, const Ou
     for (size_t i = 0; i < count; ++i) {
         registry::ConnSpan conns = sessions_.uids().find(uids[i]);
         if (conns.empty()) continue;
-        if (!frame) frame.emplace(Server::encode(m.op, m.data, m.len));
+        if (!frame) frame.emplace(encode(m));
         n += send_to(conns, frame->get());
     }
     return n;
@@ -47,7 +66,7 @@ size_t LocalRouter::to_uids(const std::string_view* uids, size_t count, const Ou
 size_t LocalRouter::to_all(const Outgoing& m) {
     const auto& online = sessions_.online();
     if (online.empty()) return 0;
-    FrameRef frame(Server::encode(m.op, m.data, m.len));
+    FrameRef frame(encode(m));
     size_t n = 0;
     for (engine::Connection* c : online) n += server_.send(*c, frame.get());
     return n;

@@ -3,10 +3,14 @@
 #include <signal.h>
 
 #include <cmath>
+#include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <memory>
 #include <sstream>
 
+#include "auth/token_minter.h"
+#include "auth/token_verifier.h"
 #include "engine/fd_limit.h"
 #include "engine/listen_socket.h"
 #include "engine/log.h"
@@ -31,6 +35,68 @@ std::string read_key_file(const std::string& path) {
     return key;
 }
 
+// The whole file, or false (a file that exists but cannot be read, a directory).
+bool read_file(const std::string& path, std::string* out) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return false;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    if (in.bad()) return false;
+    *out = ss.str();
+    return true;
+}
+
+// The verification key from --jwt-secret-file / --jwt-public-key, parsed once. Null after
+// logging what is wrong (the caller exits 2).
+std::unique_ptr<auth::JwtKey> load_jwt_key(const server::Config& cfg) {
+    if (!cfg.jwt_secret_file.empty() && !cfg.jwt_public_key_file.empty()) {
+        LOG_ERROR("give --jwt-secret-file (HS256) or --jwt-public-key (RS256/ES256), not both");
+        return nullptr;
+    }
+    const std::string& path = cfg.jwt_secret_file.empty() ? cfg.jwt_public_key_file : cfg.jwt_secret_file;
+    if (path.empty()) {
+        LOG_ERROR("--auth jwt needs a key: --jwt-secret-file FILE (HS256) or --jwt-public-key FILE (RS256/ES256)");
+        return nullptr;
+    }
+    std::string bytes, error;
+    if (!read_file(path, &bytes)) {
+        LOG_ERROR("cannot read %s", path.c_str());
+        return nullptr;
+    }
+    std::unique_ptr<auth::JwtKey> key;
+    if (!cfg.jwt_secret_file.empty()) {
+        // Trailing newlines go, as with --api-key-file: `openssl rand -hex 32 > file` adds one.
+        while (!bytes.empty() && (bytes.back() == '\n' || bytes.back() == '\r')) bytes.pop_back();
+        key = auth::JwtKey::hmac_secret(bytes, &error);
+    } else {
+        key = auth::JwtKey::public_key_pem(bytes, &error);
+    }
+    if (!key) LOG_ERROR("%s: %s", path.c_str(), error.c_str());
+    return key;
+}
+
+// `wspush token --uid U --ttl S --jwt-secret-file F`: one HS256 token on stdout.
+int print_token(const server::Config& cfg) {
+    std::unique_ptr<auth::JwtKey> key = load_jwt_key(cfg);
+    if (!key) return 2;
+    if (cfg.token.uid.empty() || cfg.token.uid.size() > cfg.max_uid_len ||
+        cfg.token.uid.find(':') != std::string::npos) {
+        LOG_ERROR("--uid must be 1..%zu bytes without ':'", cfg.max_uid_len);
+        return 2;
+    }
+    auth::MintClaims m;
+    m.sub = cfg.token.uid;
+    m.iat = time(nullptr);
+    m.exp = m.iat + static_cast<int64_t>(std::ceil(cfg.token.ttl));
+    m.send = cfg.token.send;
+    m.audience = cfg.jwt_audience;
+    m.issuer = cfg.jwt_issuer;
+    std::string token = auth::mint_hs256(*key, m);
+    if (token.empty()) return 1;
+    printf("%s\n", token.c_str());
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -39,7 +105,27 @@ int main(int argc, char** argv) {
     engine::LogLevel level;
     engine::parse_log_level(cfg.log_level, &level);
     engine::set_log_level(level);
+    if (cfg.token.wanted) return print_token(cfg);
     signal(SIGPIPE, SIG_IGN);
+
+    std::unique_ptr<auth::TokenVerifier> verifier;
+    if (cfg.auth == "jwt") {
+        std::unique_ptr<auth::JwtKey> key = load_jwt_key(cfg);
+        if (!key) return 2;
+        auth::VerifyOptions vo;
+        vo.audience = cfg.jwt_audience;
+        vo.issuer = cfg.jwt_issuer;
+        vo.max_sub_len = cfg.max_uid_len;
+        vo.nbf_leeway_s = cfg.jwt_nbf_leeway;
+        LOG_INFO("auth: jwt, %.*s%s%s%s%s", static_cast<int>(auth::jwt_alg_name(key->alg()).size()),
+                 auth::jwt_alg_name(key->alg()).data(), cfg.jwt_audience.empty() ? "" : ", audience ",
+                 cfg.jwt_audience.c_str(), cfg.jwt_issuer.empty() ? "" : ", issuer ", cfg.jwt_issuer.c_str());
+        verifier = std::make_unique<auth::TokenVerifier>(std::move(key), vo);
+    } else if (!cfg.jwt_secret_file.empty() || !cfg.jwt_public_key_file.empty() || !cfg.jwt_audience.empty() ||
+               !cfg.jwt_issuer.empty()) {
+        LOG_ERROR("--jwt-* options need --auth jwt (without it clients log in with any uid)");
+        return 2;
+    }
 
     // One fd per connection: the fd limit is the connection ceiling, less what the API may hold.
     const bool api_wanted = cfg.api_listen != "off" && !cfg.api_listen.empty();
@@ -64,6 +150,9 @@ int main(int argc, char** argv) {
         LOG_ERROR("--host: %s", error.c_str());
         return 2;
     }
+    if (cfg.auth == "none" && !engine::is_loopback(ws_addr))
+        LOG_WARN("--auth none on %s: anyone who can reach this port can log in as any uid and read its messages; "
+                 "use --auth jwt (README \"Security\")", cfg.host.c_str());
     std::string api_host;
     uint16_t api_port = 0;
     bool api_on = api_wanted;
@@ -112,6 +201,7 @@ int main(int argc, char** argv) {
     server::PushService service(cfg);
     engine::Server server(sc, service);
     service.attach(server);
+    if (verifier) service.set_token_verifier(std::move(verifier));
 
     // Both ports are bound before either is announced: a second instance on the same ports
     // fails with one error naming the flag to change, not after a "listening" line.

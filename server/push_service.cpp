@@ -1,7 +1,9 @@
 #include "server/push_service.h"
 
 #include <malloc.h>
+#include <time.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "codec/close_code.h"
@@ -17,10 +19,60 @@ using engine::CloseReason;
 namespace {
 constexpr std::string_view kLoginReply = "login success, your uid is ";
 constexpr std::string_view kBroadcastTarget = "all";
+
+auth::SendScope parse_scope(std::string_view s) {
+    return s == "none" ? auth::SendScope::None : s == "uid" ? auth::SendScope::Uid : auth::SendScope::All;
+}
+
+// Unix seconds now (tokens speak wall-clock time). vDSO: no syscall.
+int64_t wall_seconds() {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec;
+}
+
+// The value of `name` in a query string "a=1&token=xyz"; *found false when absent. Not
+// percent-decoded: a JWT is base64url and '.', all unreserved characters (RFC 3986 2.3).
+std::string_view query_param(std::string_view query, std::string_view name, bool* found) {
+    *found = false;
+    while (!query.empty()) {
+        size_t amp = query.find('&');
+        std::string_view pair = query.substr(0, amp);
+        if (pair.size() >= name.size() && pair.substr(0, name.size()) == name &&
+            (pair.size() == name.size() || pair[name.size()] == '=')) {
+            *found = true;
+            return pair.size() == name.size() ? std::string_view{} : pair.substr(name.size() + 1);
+        }
+        if (amp == std::string_view::npos) break;
+        query.remove_prefix(amp + 1);
+    }
+    return {};
+}
+
 }  // namespace
 
-PushService::PushService(const Config& cfg) : cfg_(cfg), sessions_(cfg.max_uid_len) {}
+PushService::PushService(const Config& cfg)
+    : cfg_(cfg),
+      sessions_(cfg.max_uid_len),
+      demo_page_(demo_page_html()),
+      expiry_([this](registry::ConnId id, uint32_t index) {
+          if (engine::Connection* c = server_->get(id)) sessions_.state(*c).wheel_index = index;
+      }),
+      client_send_(parse_scope(cfg.client_send)) {
+    sessions_.keep_state(cfg.auth == "jwt" || client_send_ != auth::SendScope::All || cfg.client_rate > 0);
+    if (cfg.client_rate > 0) {
+        rate_interval_us_ = std::max<uint64_t>(1, static_cast<uint64_t>(1e6 / cfg.client_rate));
+        rate_tolerance_us_ = rate_interval_us_ * (std::max<uint32_t>(cfg.client_burst, 1) - 1);
+    }
+    // The demo page asks for a token instead of a uid under --auth jwt (its script reads this).
+    if (cfg.auth == "jwt") {
+        size_t at = demo_page_.find("<body>");
+        if (at != std::string::npos) demo_page_.replace(at, 6, "<body data-auth=\"jwt\">");
+    }
+}
 PushService::~PushService() = default;
+
+void PushService::set_token_verifier(std::unique_ptr<auth::TokenVerifier> verifier) { verifier_ = std::move(verifier); }
 
 void PushService::attach(engine::Server& server) {
     server_ = &server;
@@ -32,11 +84,45 @@ void PushService::set_api(size_t listener_index, std::unique_ptr<HttpEndpoint> a
     api_ = std::move(api);
 }
 
-void PushService::on_open(engine::Connection&, const codec::Upgrade&) {}
+auth::TokenError PushService::verify_token(std::string_view token, auth::TokenClaims* claims) {
+    auth::TokenError e = verifier_->verify(token, wall_seconds(), claims);
+    if (e != auth::TokenError::Ok) {
+        ++stats_.auth_failures[static_cast<size_t>(e)];
+        LOG_DEBUG("token refused: %s", auth::token_error_name(e));
+    }
+    return e;
+}
+
+int PushService::on_upgrade(engine::Connection&, const codec::Upgrade& up, const char** reason) {
+    pending_login_ = false;
+    if (!verifier_) return 0;
+    bool found;
+    std::string_view token = query_param(up.query, "token", &found);
+    if (!found) return 0;  // the token comes as the first message
+    auth::TokenError e = verify_token(token, &pending_claims_);
+    if (e != auth::TokenError::Ok) {
+        ++stats_.login_failures;
+        *reason = e == auth::TokenError::Expired ? "token expired" : "invalid token";
+        return 401;
+    }
+    pending_login_ = true;
+    return 0;
+}
+
+void PushService::on_open(engine::Connection& c, const codec::Upgrade&) {
+    if (!pending_login_) return;
+    pending_login_ = false;
+    // pending_claims_.sub points into the verifier, untouched since on_upgrade.
+    start_session(c, pending_claims_.sub, &pending_claims_);
+}
 
 void PushService::on_close(engine::Connection& c) {
     if (sessions_.logged_in(c))
         LOG_DEBUG("logout uid=\"%s\" fd=%d", engine::log_escape(sessions_.uid_of(c)).c_str(), c.fd);
+    if (sessions_.logged_in(c) && sessions_.keeps_state()) {
+        ClientState& st = sessions_.state(c);
+        if (st.wheel_index != ExpiryWheel::kNone) expiry_.remove(st.exp_s, st.wheel_index);
+    }
     sessions_.logout(c);
 }
 
@@ -53,25 +139,87 @@ void PushService::refuse_login(engine::Connection& c, const std::string& why) {
     server_->close(c, codec::kClosePolicyViolation, "login refused", CloseReason::Policy);
 }
 
+void PushService::refuse_token(engine::Connection& c, auth::TokenError e) {
+    ++stats_.login_failures;
+    std::string_view why = e == auth::TokenError::Expired ? "token expired" : "invalid token";
+    std::string text = "error: " + std::string(why);
+    server_->send_message(c, Opcode::Text, text.data(), text.size());
+    server_->close(c, codec::kClosePolicyViolation, why, CloseReason::Policy);
+}
+
 void PushService::login(engine::Connection& c, Opcode op, const uint8_t* data, size_t len) {
-    std::string_view uid(reinterpret_cast<const char*>(data), len);
+    std::string_view text(reinterpret_cast<const char*>(data), len);
+    if (verifier_) {
+        if (op != Opcode::Text) return refuse_login(c, "log in first: send your token as a text message");
+        auth::TokenClaims claims;
+        auth::TokenError e = verify_token(text, &claims);
+        if (e != auth::TokenError::Ok) return refuse_token(c, e);
+        return start_session(c, claims.sub, &claims);
+    }
+    std::string_view uid = text;
     if (op != Opcode::Text) return refuse_login(c, "log in first: send your uid as a text message");
     if (uid.empty()) return refuse_login(c, "empty uid");
     if (uid.find(':') != std::string_view::npos) return refuse_login(c, "uid must not contain ':'");
-    if (uid.size() > cfg_.max_uid_len || !sessions_.login(c, uid))
+    if (uid.size() > cfg_.max_uid_len) return refuse_login(c, "uid longer than " + std::to_string(cfg_.max_uid_len) + " bytes");
+    start_session(c, uid, nullptr);
+}
+
+void PushService::start_session(engine::Connection& c, std::string_view uid, const auth::TokenClaims* claims) {
+    if (!sessions_.login(c, uid))
         return refuse_login(c, "uid longer than " + std::to_string(cfg_.max_uid_len) + " bytes");
     ++stats_.logins;
     LOG_DEBUG("login uid=\"%s\" fd=%d", engine::log_escape(uid).c_str(), c.fd);
     server_->authenticate(c);
+    if (sessions_.keeps_state()) {
+        ClientState& st = sessions_.state(c);
+        st.send = client_send_;
+        if (claims) {
+            if (claims->has_send) st.send = std::min(st.send, claims->send);  // narrows, never widens
+            st.exp_s = static_cast<uint32_t>(std::clamp<int64_t>(claims->exp, 1, UINT32_MAX));
+            st.wheel_index = expiry_.add(c.id, st.exp_s);
+        }
+    }
     // The reply is built in one buffer: "login success, your uid is " + uid.
+    const size_t len = uid.size();
     engine::FrameRef reply(engine::SharedFrame::create(codec::frame_size(kLoginReply.size() + len)));
     size_t h = codec::encode_header(reply->data(), Opcode::Text, kLoginReply.size() + len);
     memcpy(reply->data() + h, kLoginReply.data(), kLoginReply.size());
-    memcpy(reply->data() + h + kLoginReply.size(), data, len);
+    memcpy(reply->data() + h + kLoginReply.size(), uid.data(), len);
     server_->send(c, reply.get());
 }
 
+void PushService::refuse_send(engine::Connection& c, std::string_view error) {
+    ++stats_.refused_sends;
+    server_->send_message(c, Opcode::Text, error.data(), error.size());
+}
+
+// GCRA (the token bucket as one timestamp): each message moves the connection's theoretical
+// arrival time one interval on; a message that finds it more than burst-1 intervals ahead of
+// now is over the rate. 8 bytes per connection, no timer, a few instructions per message.
+bool PushService::over_rate(ClientState& st) {
+    uint32_t now32 = server_->now_ms();
+    clock_ms_ += static_cast<uint32_t>(now32 - clock_last_);
+    clock_last_ = now32;
+    uint64_t now = clock_ms_ * 1000;
+    uint64_t tat = std::max(st.rate_tat_us, now);
+    if (tat - now > rate_tolerance_us_) return true;
+    st.rate_tat_us = tat + rate_interval_us_;
+    return false;
+}
+
 void PushService::route(engine::Connection& c, Opcode op, const uint8_t* data, size_t len) {
+    auth::SendScope may_send = auth::SendScope::All;
+    if (sessions_.keeps_state()) {
+        ClientState& st = sessions_.state(c);
+        if (rate_interval_us_ && over_rate(st)) {
+            // Closed, not dropped: a client past its rate is broken or hostile, and a silent
+            // drop would leave an honest one sending into the void (README "Security").
+            ++stats_.rate_limited;
+            return server_->close(c, codec::kClosePolicyViolation, "rate limit", CloseReason::Policy);
+        }
+        may_send = st.send;
+    }
+    if (may_send == auth::SendScope::None) return refuse_send(c, "error: this connection may not send messages");
     const void* colon = memchr(data, ':', len);
     if (!colon) {
         ++stats_.bad_format;
@@ -88,15 +236,17 @@ void PushService::route(engine::Connection& c, Opcode op, const uint8_t* data, s
     }
     std::string_view target(reinterpret_cast<const char*>(data), tlen);
     Outgoing m{op, data + tlen + 1, len - tlen - 1};
+    if (cfg_.mark_sender) m.sender = Sessions::uid_of(c);
     size_t n;
     if (target == kBroadcastTarget) {
+        if (may_send != auth::SendScope::All) return refuse_send(c, "error: this connection may not send to all");
         ++stats_.to_all;
         n = router_->to_all(m);
     } else {
         ++stats_.to_uid;
         n = router_->to_uid(target, m);
     }
-    stats_.routed(stats_.client, m.len, n);
+    stats_.routed(stats_.client, m.payload_size(), n);
 }
 
 bool PushService::on_http_head(engine::Connection& c, const codec::HttpRequest& req) {
@@ -108,7 +258,7 @@ void PushService::on_http(engine::Connection& c, const codec::HttpRequest& req, 
     if (req.path == "/" || req.path == "/index.html") {
         if (req.method != "GET")
             return server_->respond(c, 405, "application/json", "{\"error\":\"method not allowed\"}\n", "Allow: GET\r\n");
-        return server_->respond(c, 200, "text/html; charset=utf-8", demo_page_html());
+        return server_->respond(c, 200, "text/html; charset=utf-8", demo_page_);
     }
     if (req.path == "/healthz") return server_->respond(c, 200, "application/json", "{\"status\":\"ok\"}\n");
     // Browsers ask for it on every page; the demo page brings its own icon inline.
@@ -122,6 +272,7 @@ bool PushService::on_tick(uint32_t now_ms) {
     // Finish it in bounded steps (256 slots or one slice, about a microsecond each), one per
     // loop iteration, with the loop polling while any is left. Nothing pending: a few loads.
     bool busy = sessions_.uids().advance_resize();
+    if (expiry_.size() > 0) expire_tokens();
     if (cfg_.stats_interval > 0) {
         if (next_stats_ms_ == 0) next_stats_ms_ = now_ms + static_cast<uint32_t>(cfg_.stats_interval * 1000);
         if (static_cast<int32_t>(now_ms - next_stats_ms_) >= 0) {
@@ -132,13 +283,32 @@ bool PushService::on_tick(uint32_t now_ms) {
     return busy;
 }
 
+void PushService::expire_tokens() {
+    expiry_.expire(static_cast<uint32_t>(wall_seconds()), [this](registry::ConnId id) {
+        engine::Connection* c = server_->get(id);
+        if (!c) return;
+        sessions_.state(*c).wheel_index = ExpiryWheel::kNone;
+        ++stats_.token_expired;
+        server_->close(*c, codec::kClosePolicyViolation, "token expired", CloseReason::Policy);
+    });
+}
+
+// Tokens expire on whole seconds: while any is held, wake just after each second begins.
+uint32_t PushService::next_tick_in_ms() {
+    if (expiry_.size() == 0) return UINT32_MAX;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<uint32_t>(1000 - ts.tv_nsec / 1'000'000);
+}
+
 std::string PushService::stats_line() const {
     const engine::EngineStats& e = server_->stats();
-    char buf[1024];
+    char buf[2048];  // every counter at 20 digits still fits
     int n = snprintf(buf, sizeof buf,
                      "stats conns=%zu ws=%zu online=%zu uids=%zu logins=%llu login_failures=%llu "
                      "msgs_in=%llu to_uid=%llu to_all=%llu deliveries=%llu dropped_offline=%llu "
-                     "bad_format=%llu bytes_in=%llu bytes_out=%llu writevs=%llu refused_fd=%llu over_max_conns=%llu "
+                     "bad_format=%llu auth_failures=%llu refused_sends=%llu rate_limited=%llu token_expired=%llu "
+                     "bytes_in=%llu bytes_out=%llu writevs=%llu refused_fd=%llu over_max_conns=%llu "
                      "over_max_conns_per_ip=%llu origin_refused=%llu http_idle_evicted=%llu bad_requests=%llu",
                      server_->connections(), server_->open_websockets(), sessions_.online().size(),
                      sessions_.uids().uid_count(),
@@ -146,6 +316,8 @@ std::string PushService::stats_line() const {
                      (unsigned long long)e.messages_in, (unsigned long long)stats_.to_uid,
                      (unsigned long long)stats_.to_all, (unsigned long long)stats_.deliveries(),
                      (unsigned long long)stats_.dropped_offline, (unsigned long long)stats_.bad_format,
+                     (unsigned long long)stats_.auth_failures_total(), (unsigned long long)stats_.refused_sends,
+                     (unsigned long long)stats_.rate_limited, (unsigned long long)stats_.token_expired,
                      (unsigned long long)e.bytes_in, (unsigned long long)e.bytes_out,
                      (unsigned long long)e.writev_calls, (unsigned long long)e.accept_refused_fd,
                      (unsigned long long)e.over_max_conns, (unsigned long long)e.over_max_conns_per_ip,

@@ -17,6 +17,10 @@ struct Outgoing {
     codec::Opcode op;  // Text or Binary
     const uint8_t* data;
     size_t len;
+    // --mark-sender: delivered as "<sender>:<data>" (written into the one shared frame, so the
+    // mark costs no copy per recipient). Empty: the data as it is.
+    std::string_view sender = {};
+    size_t payload_size() const { return sender.empty() ? len : sender.size() + 1 + len; }
 };
 
 class Router {

@@ -3,6 +3,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "auth/token_verifier.h"
+
 namespace wspush::server {
 
 // What routing did with the messages that came one way: from WebSocket clients, or through
@@ -21,9 +23,19 @@ struct ServiceStats {
     uint64_t dropped_offline = 0;    // addressed to a uid (or group) with no connection here
     uint64_t bad_format = 0;         // no ':' in a routed message, or nothing before it
     uint64_t api_messages = 0;       // API pushes (client messages: the engine's messages_in)
+    // --auth jwt: tokens refused (in the URL or as the first message), by reason ([Ok] unused).
+    uint64_t auth_failures[static_cast<size_t>(auth::TokenError::kCount)] = {};
+    uint64_t refused_sends = 0;      // messages --client-send (or a token's "send") did not allow
+    uint64_t rate_limited = 0;       // connections closed 1008 "rate limit" (--client-rate)
+    uint64_t token_expired = 0;      // connections closed 1008 "token expired" at their token's exp
     PathCounters client, api;        // by path, for /metrics
 
     uint64_t deliveries() const { return client.deliveries + api.deliveries; }
+    uint64_t auth_failures_total() const {
+        uint64_t n = 0;
+        for (uint64_t v : auth_failures) n += v;
+        return n;
+    }
     // Every routed message, whichever way it came: `payload` bytes went to n connections.
     void routed(PathCounters& path, size_t payload, size_t n) {
         path.bytes_in += payload;

@@ -12,6 +12,7 @@ bool Sessions::login(engine::Connection& c, std::string_view uid) {
     c.user_len = static_cast<uint16_t>(stored.size());
     c.user_index = static_cast<uint32_t>(online_.size());
     online_.push_back(&c);
+    if (keep_state_) state_.emplace_back();
     return true;
 }
 
@@ -24,6 +25,10 @@ void Sessions::logout(engine::Connection& c) {
     online_[c.user_index] = last;
     last->user_index = c.user_index;
     online_.pop_back();
+    if (keep_state_) {
+        state_[c.user_index] = state_.back();
+        state_.pop_back();
+    }
     c.user_ptr = nullptr;
     c.user_len = 0;
     c.user_index = UINT32_MAX;

@@ -1,19 +1,32 @@
 // Sessions: who is logged in on this node. Ties engine connections to uids (registry/) and
 // keeps the dense list of logged-in connections that a broadcast walks.
 //
-// Per connection, beside the engine's Connection: one UidTable entry and one pointer in
-// `online_`. The uid itself is not copied: the connection's user fields point at the
+// Per connection, beside the engine's Connection: one UidTable entry, one pointer in
+// `online_` and one ClientState. The uid itself is not copied: the connection's user fields point at the
 // UidTable's stored bytes (stable while the connection is registered under that uid).
 #pragma once
 #include <cstdint>
 #include <string_view>
 #include <vector>
 
+#include "auth/token_verifier.h"
 #include "engine/connection.h"
 #include "registry/group_table.h"
 #include "registry/uid_table.h"
 
 namespace wspush::server {
+
+// What the service keeps per logged-in connection beside its uid: 24 bytes in a vector
+// parallel to the online list (same index, swap-removed together), so only logged-in
+// connections pay and the engine's Connection keeps its 120 bytes. Kept only when a setting
+// needs it (--auth jwt, --client-send other than all, --client-rate): the seed's defaults pay
+// nothing.
+struct ClientState {
+    uint64_t rate_tat_us = 0;          // --client-rate: the GCRA "theoretical arrival time" (service us)
+    uint32_t exp_s = 0;                // the token's exp (Unix s); 0: no token, never expires
+    uint32_t wheel_index = UINT32_MAX; // its entry in the ExpiryWheel bucket of exp_s
+    auth::SendScope send = auth::SendScope::All;  // what it may send (--client-send, narrowed by its token)
+};
 
 class Sessions {
 public:
@@ -30,6 +43,11 @@ public:
     void logout(engine::Connection& c);
 
     const std::vector<engine::Connection*>& online() const { return online_; }
+    // Keep a ClientState per logged-in connection (set before the first login).
+    void keep_state(bool on) { keep_state_ = on; }
+    bool keeps_state() const { return keep_state_; }
+    // The state of a logged-in connection (only when keeps_state()).
+    ClientState& state(const engine::Connection& c) { return state_[c.user_index]; }
     registry::UidTable& uids() { return uids_; }
     const registry::UidTable& uids() const { return uids_; }
     registry::GroupTable& groups() { return groups_; }
@@ -38,6 +56,8 @@ private:
     registry::UidTable uids_;
     registry::GroupTable groups_;
     std::vector<engine::Connection*> online_;  // stable pointers (SlotMap chunks)
+    std::vector<ClientState> state_;           // parallel to online_ when keep_state_
+    bool keep_state_ = false;
 };
 
 }  // namespace wspush::server

@@ -3,7 +3,8 @@
 # As root it runs apt-get; otherwise it prints the exact command to run.
 set -euo pipefail
 pkgs=(g++ make clang libclang-rt-14-dev libssl-dev libxxhash-dev libgtest-dev libbenchmark-dev
-      libcli11-dev nlohmann-json3-dev libsimdjson-dev libabsl-dev python3 python3-websockets curl
+      libcli11-dev nlohmann-json3-dev libsimdjson-dev libabsl-dev libjwt-dev python3 python3-websockets curl
+      python3-jwt python3-cryptography
       nodejs gnuplot-nox wrk chromium)
 missing=()
 for p in "${pkgs[@]}"; do

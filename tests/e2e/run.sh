@@ -111,7 +111,7 @@ started=$(date +%s)
 run_python python
 # The same protocol suite with every server on --tls-cert and every client on wss:// (test CA).
 run_python python-tls WSPUSH_E2E_TLS=1
-run_node node 60 "$E2E/node/protocol.test.js" "$E2E/node/tls.test.js"
+run_node node 60 "$E2E/node/protocol.test.js" "$E2E/node/auth_examples.test.js" "$E2E/node/tls.test.js"
 run_node browser 150 "$E2E/browser/demo_page.test.js" "$E2E/browser/demo_page_tls.test.js"
 run_node connections 150 "$E2E/node/many_connections.test.js"
 for script in "$E2E"/test_*.sh; do

@@ -73,6 +73,13 @@ int parse_command_line(int argc, char** argv, LoadOptions& o) {
     app.add_flag("--tls-insecure", o.tls_insecure, "--tls: do not verify the server's certificate");
     app.add_flag("--tls-resume", o.tls_resume,
                  "--tls: connections opened after the first login resume its session (ticket)");
+    app.add_option("--token-secret-file", o.token_secret_file,
+                   "log in with HS256 tokens (sub u<index>) signed with this secret (server --auth jwt)")
+        ->check(CLI::ExistingFile);
+    app.add_option("--token-key-file", o.token_key_file,
+                   "log in with RS256/ES256 tokens signed with this PEM private key")
+        ->check(CLI::ExistingFile)->excludes("--token-secret-file");
+    app.add_flag("--token-in-url", o.token_in_url, "send the token as ?token= in the handshake, not as a message");
     bool quiet = false;
     app.add_flag("-q,--quiet", quiet, "no progress line");
     try {

@@ -47,14 +47,15 @@ bool header_name_is(std::string_view line, std::string_view name) {
 }  // namespace
 
 size_t write_handshake_request(char* out, size_t cap, std::string_view host, uint16_t port,
-                               uint32_t global_index) {
+                               uint32_t global_index, std::string_view target) {
     char key[24];
     key_for(global_index, key);
     int n = snprintf(out, cap,
-                     "GET / HTTP/1.1\r\nHost: %.*s:%u\r\nUpgrade: websocket\r\n"
+                     "GET %.*s HTTP/1.1\r\nHost: %.*s:%u\r\nUpgrade: websocket\r\n"
                      "Connection: Upgrade\r\nSec-WebSocket-Key: %.24s\r\n"
                      "Sec-WebSocket-Version: 13\r\n\r\n",
-                     static_cast<int>(host.size()), host.data(), port, key);
+                     static_cast<int>(target.size()), target.data(), static_cast<int>(host.size()), host.data(),
+                     port, key);
     return n > 0 && static_cast<size_t>(n) < cap ? static_cast<size_t>(n) : 0;
 }
 

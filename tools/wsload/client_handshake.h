@@ -22,9 +22,10 @@ enum HandshakeError : int {
     kHandshakeTooLong,             // no end of header within 8 KB
 };
 
-// Writes the GET request into out (at least 256 bytes). Returns its length.
+// Writes the GET request for `target` ("/" or "/?token=...") into out (at least 256 bytes
+// plus the target). Returns its length, 0 when it does not fit.
 size_t write_handshake_request(char* out, size_t cap, std::string_view host, uint16_t port,
-                               uint32_t global_index);
+                               uint32_t global_index, std::string_view target = "/");
 
 long check_handshake_response(const char* data, size_t len, uint32_t global_index);
 

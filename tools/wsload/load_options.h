@@ -38,6 +38,13 @@ struct LoadOptions {
     std::string tls_ca;                    // --tls: trust this CA file (else the system's roots)
     bool tls_insecure = false;             // --tls: verify nothing (a throwaway certificate)
     bool tls_resume = false;               // --tls: resume one ticket per worker (cheap reconnects)
+    // A server with --auth jwt: log in with a token (sub u<index>) instead of the uid, minted
+    // before the run with an HS256 secret or an RS256/ES256 private key; in the first
+    // message, or with token_in_url in the handshake URL (?token=).
+    std::string token_secret_file;
+    std::string token_key_file;
+    bool token_in_url = false;
+    std::vector<std::string> tokens;       // filled by mint_login_tokens(), index = connection
 
     // Broadcast completion is tracked per sequence number in shared memory (24 B each, touched
     // lazily); a duration-bound run stops sending when it reaches this many.

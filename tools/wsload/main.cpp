@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "tools/wsload/load_options.h"
+#include "tools/wsload/login_tokens.h"
 #include "tools/wsload/run_coordinator.h"
 
 namespace wsload {
@@ -17,5 +18,10 @@ int parse_command_line(int argc, char** argv, LoadOptions& opts);  // cli_parser
 int main(int argc, char** argv) {
     wsload::LoadOptions opts;
     if (int rc = wsload::parse_command_line(argc, argv, opts); rc >= 0) return rc;
+    std::string error;
+    if (!wsload::mint_login_tokens(opts, &error)) {
+        fprintf(stderr, "wsload: %s\n", error.c_str());
+        return 2;
+    }
     return wsload::run_load(opts);
 }

@@ -208,9 +208,12 @@ ssize_t WorkerLoop::flush_out(ClientConnection& c) {
 }
 
 void WorkerLoop::send_upgrade_request(ClientConnection& c) {
-    char req[512];
+    char req[512 + 4096];  // room for a ?token= of up to 4 KiB (the server's bound)
     uint16_t port = opts_.ports[c.global_index % opts_.ports.size()];
-    size_t n = write_handshake_request(req, sizeof req, opts_.host, port, c.global_index);
+    std::string target;
+    if (opts_.token_in_url && !opts_.tokens.empty()) target = "/?token=" + opts_.tokens[c.global_index];
+    size_t n = write_handshake_request(req, sizeof req, opts_.host, port, c.global_index,
+                                       target.empty() ? std::string_view("/") : std::string_view(target));
     c.state = ConnState::Handshaking;
     watch(c, false);
     queue_raw(c, req, n);
@@ -272,6 +275,11 @@ bool WorkerLoop::consume_handshake(ClientConnection& c, uint8_t*& data, size_t& 
     len -= used_here;
     c.partial_http.reset();
     c.state = ConnState::LoggingIn;
+    if (!opts_.tokens.empty()) {  // --auth jwt: the token (unless it went in the URL: nothing to send)
+        const std::string& token = opts_.tokens[c.global_index];
+        if (!opts_.token_in_url) queue_frame(c, Opcode::Text, reinterpret_cast<const uint8_t*>(token.data()), token.size());
+        return true;
+    }
     char uid[16] = {'u'};
     char* end = write_decimal(uid + 1, c.global_index);
     queue_frame(c, opts_.binary ? Opcode::Binary : Opcode::Text,

@@ -214,3 +214,37 @@ test('demo page: loading it produces no failed request or console error (favicon
   assert.equal(favicon.status(), 204);
   assert.deepEqual(page.problems, []);
 });
+
+test('demo page under --auth jwt: a token field replaces the uid, and a token logs in', LIMIT, async (t) => {
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const path = require('node:path');
+  const { execFileSync } = require('node:child_process');
+  const { BINARY } = require('../node/wspush_server');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wspush-demo-jwt-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const secretFile = path.join(dir, 'secret');
+  fs.writeFileSync(secretFile, require('node:crypto').randomBytes(32).toString('hex') + '\n');
+  const s = await new WspushServer({ '--auth': 'jwt', '--jwt-secret-file': secretFile }).start();
+  t.after(() => s.stop());
+  const token = execFileSync(BINARY, ['token', '--uid', 'carol', '--ttl', '300', '--jwt-secret-file', secretFile])
+    .toString().trim();
+  const context = await browser.newContext();
+  t.after(() => context.close());
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  await page.goto(`http://127.0.0.1:${s.port}/`);
+  assert.equal(await page.isVisible('#uid'), false);
+  assert.equal(await page.isVisible('#token'), true);
+  await page.fill('#token', 'not-a-token');
+  await page.click('#login');
+  await logLine(page, 'refused: check the token (expired or not signed with the server key)');
+  await page.fill('#token', token);
+  await page.click('#login');
+  await logLine(page, 'login success, your uid is carol');
+  assert.equal(await page.textContent('#state'), 'logged in as carol');
+  await page.fill('#to', 'carol');
+  await page.fill('#message', 'note to self');
+  await page.click('#send');
+  await logLine(page, 'note to self');
+});

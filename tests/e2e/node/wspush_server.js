@@ -63,4 +63,4 @@ class WspushServer {
   }
 }
 
-module.exports = { WspushServer, SLOW, SANITIZED };
+module.exports = { WspushServer, SLOW, SANITIZED, BINARY };

@@ -70,7 +70,7 @@ class WspushServer:
         merged.update(options or {})
         self.argv = [BINARY]
         for name, value in merged.items():
-            self.argv += [name] if value is None else [name, str(value)]  # None: a flag
+            self.argv += [name] if value is None else [name, str(value)]  # None: a bare flag
         self.extra_env = extra_env or {}
         self.proc = None
         self.port = None
