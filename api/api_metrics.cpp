@@ -156,6 +156,21 @@ void render_cluster(PushService& s, const ApiMetrics& api, std::string& out) {
         "Frames queued to local connections for other nodes' messages.", s.stats().bus.deliveries);
 }
 
+// Only with a TLS listener (--tls-cert): handshakes and why some failed, certificate reloads.
+void render_tls(PushService& s, std::string& out) {
+    const engine::TlsStats* t = s.server().tls_stats();
+    if (!t) return;
+    one(out, "wspush_tls_handshakes_total", "counter", "Completed TLS handshakes.", t->handshakes);
+    one(out, "wspush_tls_resumed_total", "counter", "Completed TLS handshakes that resumed a session.", t->resumed);
+    family(out, "wspush_tls_handshake_failures_total", "counter", "TLS handshakes that did not complete, by reason.");
+    sample(out, "wspush_tls_handshake_failures_total", "reason=\"plain_http\"", t->plain_http);
+    sample(out, "wspush_tls_handshake_failures_total", "reason=\"bad_client_hello\"", t->handshake_failures - t->plain_http);
+    sample(out, "wspush_tls_handshake_failures_total", "reason=\"client_closed\"", t->handshake_aborted);
+    family(out, "wspush_tls_reloads_total", "counter", "SIGHUP certificate reloads, by result.");
+    sample(out, "wspush_tls_reloads_total", "result=\"ok\"", t->reloads);
+    sample(out, "wspush_tls_reloads_total", "result=\"failed\"", t->reload_failures);
+}
+
 void render_api(const ApiMetrics& api, std::string& out) {
     family(out, "wspush_api_requests_total", "counter", "Push API requests, by route and status.");
     char labels[96];
@@ -191,6 +206,7 @@ void render_prometheus(PushService& service, const ApiMetrics& api, std::string&
     render_gauges(service, out);
     render_traffic(service, out);
     render_cluster(service, api, out);
+    render_tls(service, out);
     render_api(api, out);
 }
 

@@ -9,7 +9,8 @@ const os = require('os');
 const path = require('path');
 
 const dir = process.argv[2] || 'build/bench';
-const scenarios = ['connect', 'broadcast_1', 'broadcast_16', 'p2p_rate', 'p2p_max'];
+const scenarios = ['connect', 'broadcast_1', 'broadcast_16', 'p2p_rate', 'p2p_max',
+  'tls_connect_ec', 'tls_connect_rsa', 'tls_broadcast_16', 'tls_p2p_max'];
 const servers = ['wspush', 'peer'];
 
 // runs[scenario][server] = [run 1 JSON, run 2 JSON, ...] (null where a file is unreadable)
@@ -41,6 +42,7 @@ const rows = [
   ['connect', 'connect latency p99', 'connect.latency_us.p99', 'us', 'lower'],
   ['connect', 'RSS per connection', 'server.rss_per_connection_bytes', 'B', 'lower'],
   ['connect', 'private memory per connection', 'server.anon_per_connection_bytes', 'B', 'lower'],
+  ['connect', 'server CPU per login', 'server.cpu_us_per_login', 'us', 'lower'],
 ];
 for (const s of ['broadcast_1', 'broadcast_16']) {
   rows.push([s, 'rate', 'run.deliveries_per_second', 'deliveries/s', 'higher']);
@@ -56,6 +58,21 @@ for (const s of ['p2p_rate', 'p2p_max']) {
   rows.push([s, 'latency p99', 'run.latency_us.p99', 'us', 'lower']);
   rows.push([s, 'latency p99.9', 'run.latency_us.p99_9', 'us', 'lower']);
   rows.push([s, 'latency max', 'run.latency_us.max', 'us', 'lower']);
+  rows.push([s, 'server CPU per delivery', 'server.cpu_us_per_delivery', 'us', 'lower']);
+}
+
+// TLS: a login is one full handshake (ECDSA P-256 or RSA 2048 certificate) + upgrade + login.
+// wsload verifies every chain (~0.9 ms of its CPU each), so on 2 cores it can be the limit of
+// the rate: the server's CPU per login is the figure that is the server's alone.
+for (const s of ['tls_connect_ec', 'tls_connect_rsa']) {
+  rows.push([s, 'rate', 'connect.logins_per_second', 'handshakes+logins/s', 'higher']);
+  rows.push([s, 'server CPU per login', 'server.cpu_us_per_login', 'us', 'lower']);
+  rows.push([s, 'connect latency p99', 'connect.latency_us.p99', 'us', 'lower']);
+}
+rows.push(['tls_connect_ec', 'private memory per connection', 'server.anon_per_connection_bytes', 'B', 'lower']);
+for (const s of ['tls_broadcast_16', 'tls_p2p_max']) {
+  rows.push([s, 'rate', 'run.deliveries_per_second', 'deliveries/s', 'higher']);
+  rows.push([s, 'latency p99', s === 'tls_p2p_max' ? 'run.latency_us.p99' : 'run.broadcast_completion_us.p99', 'us', 'lower']);
   rows.push([s, 'server CPU per delivery', 'server.cpu_us_per_delivery', 'us', 'lower']);
 }
 
@@ -98,6 +115,17 @@ console.log(`medians of ${repeats} runs per server, order alternating, each afte
 printTable(['scenario', 'figure', 'unit', 'wspush', 'peer', 'ratio', 'better'], body,
   [false, false, false, true, true, true, false]);
 
+// TLS against plaintext, both wspush, medians of the same run (goal: TLS p2p >= 0.5x plaintext).
+const tlsShare = [];
+for (const [t, p] of [['tls_p2p_max', 'p2p_max'], ['tls_broadcast_16', 'broadcast_16']]) {
+  const rate = med(t, 'wspush', 'run.deliveries_per_second') / med(p, 'wspush', 'run.deliveries_per_second');
+  const cpuRatio = med(p, 'wspush', 'server.cpu_us_per_delivery') / med(t, 'wspush', 'server.cpu_us_per_delivery');
+  tlsShare.push({ tls: t, plaintext: p, deliveries_ratio: Number.isFinite(rate) ? rate : null,
+    cpu_per_delivery_ratio: Number.isFinite(cpuRatio) ? cpuRatio : null });
+  console.log(`wspush TLS / plaintext: ${t} / ${p}: deliveries/s ${fmt(rate)}x, ` +
+    `server CPU per delivery plaintext / TLS ${fmt(cpuRatio)}x (what the server alone would keep)`);
+}
+
 console.log('');
 const status = [];
 for (const s of scenarios) {
@@ -105,7 +133,7 @@ for (const s of scenarios) {
     for (const [i, r] of runs[s][k].entries()) {
       const v = (r && r.verification) || {};
       // wsload's CPU over the measured phase; a connect run has no such phase.
-      const cpuCell = !r || s === 'connect' ? '' : fmt(r.wsload.cpu_seconds_measured_phase);
+      const cpuCell = !r || s.includes('connect') ? '' : fmt(r.wsload.cpu_seconds_measured_phase);
       status.push([s, k, i + 1, !r ? 'MISSING' : r.ok ? 'ok' : `FAILED${r.error ? ': ' + r.error : ''}`,
         r ? r.config.connections : '-', v.lost ?? '-', v.gaps ?? '-', v.duplicated_or_reordered ?? '-', cpuCell]);
     }
@@ -120,7 +148,7 @@ try { api = JSON.parse(fs.readFileSync(path.join(dir, 'api.json'), 'utf8')); } c
 
 const machine = { cpus: os.cpus().length, model: cpu, node: process.version, kernel: os.release(), host: os.hostname() };
 fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify({
-  machine, quick, repeats, ok: allOk, table, api, runs,
+  machine, quick, repeats, ok: allOk, table, tls_share: tlsShare, api, runs,
 }, null, 2));
 
 // --- report.gnuplot input --------------------------------------------------------------------

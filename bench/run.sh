@@ -13,6 +13,13 @@
 # only their ratio tables are printed. Any lost, duplicated or reordered message, or a failed
 # scenario, makes the script exit 1.
 #
+# TLS rows (tls_*): both servers serve wss:// with a throwaway certificate made for this run
+# (tests/tls/make_test_certs.sh: ECDSA P-256 and RSA 2048 leaves under a test CA), wspush with
+# --tls-cert/--tls-key, the peer as ws on a Node https.Server; wsload connects with --tls and
+# verifies the chain against the test CA, one full handshake per connection (no resumption).
+# The 10000-connection TLS connect (the idle-memory figure) runs once per server: a run takes
+# the peer about a minute.
+#
 #   BENCH_QUICK=1     smaller end-to-end counts (the end-to-end part takes about 3 minutes)
 #   BENCH_REPEATS=N   runs per scenario and server (default 3)
 set -euo pipefail
@@ -71,39 +78,52 @@ fi
 
 if [ "$QUICK" = 1 ]; then
     CONNECT_N=2000; BCAST1_N=2000; BCAST16_N=2000; P2P_N=500; P2P_RATE=5000; SECS=2
+    TLS_CONNECT_N=2000; TLS_RSA_N=500; TLS_BCAST16_N=1000
 else
     CONNECT_N=15000; BCAST1_N=15000; BCAST16_N=10000; P2P_N=1000; P2P_RATE=20000; SECS=5
+    TLS_CONNECT_N=10000; TLS_RSA_N=2000; TLS_BCAST16_N=2000  # idle memory at 10000 TLS connections
 fi
+CERTS=$OUT/certs
+rm -rf "$CERTS"
+tests/tls/make_test_certs.sh "$CERTS"
+TLS_ARGS="--tls --tls-ca $CERTS/ca.pem"
 
-# name|wsload arguments. Connections come from 8 source addresses: from one address the
+# name|certificate (- plaintext, ec or rsa)|runs (- for REPEATS)|wsload arguments. Connections come from 8 source addresses: from one address the
 # client's kernel spends most of its time searching for a free ephemeral port
 # (__inet_check_established), which caps logins/s at the client, not the server.
 SCENARIOS=(
-    "connect|connect -n $CONNECT_N --src-ips 8"
-    "broadcast_1|broadcast -n $BCAST1_N --inflight 1 --duration $SECS"
-    "broadcast_16|broadcast -n $BCAST16_N --inflight 16 --duration $SECS"
-    "p2p_rate|p2p -n $P2P_N --rate $P2P_RATE --duration $SECS"
-    "p2p_max|p2p -n $P2P_N --window 128 --duration $SECS"
+    "connect|-|-|connect -n $CONNECT_N --src-ips 8"
+    "broadcast_1|-|-|broadcast -n $BCAST1_N --inflight 1 --duration $SECS"
+    "broadcast_16|-|-|broadcast -n $BCAST16_N --inflight 16 --duration $SECS"
+    "p2p_rate|-|-|p2p -n $P2P_N --rate $P2P_RATE --duration $SECS"
+    "p2p_max|-|-|p2p -n $P2P_N --window 128 --duration $SECS"
+    "tls_connect_ec|ec|1|connect -n $TLS_CONNECT_N --src-ips 8 $TLS_ARGS"
+    "tls_connect_rsa|rsa|-|connect -n $TLS_RSA_N --src-ips 8 $TLS_ARGS"
+    "tls_broadcast_16|ec|-|broadcast -n $TLS_BCAST16_N --inflight 16 --duration $SECS $TLS_ARGS"
+    "tls_p2p_max|ec|-|p2p -n $P2P_N --window 128 --duration $SECS $TLS_ARGS"
 )
 
 # Starts a server on an ephemeral port; sets server_pid and server_port. Arguments after the
 # log go to wspush (the auth scenarios).
 start_server() {
-    local kind=$1 log=$2
-    shift 2
+    local kind=$1 log=$2 cert=${3:--}
+    shift $(( $# < 3 ? $# : 3 ))
+    local tls=()
     if [ "$kind" = wspush ]; then
         # --max-conns-per-ip 0: every client here comes from this one host (the peer has no
         # such limit either).
-        "$BUILD/wspush" --host 127.0.0.1 --port 0 --api-listen off --log-level info --max-conns-per-ip 0 "$@" \
+        [ "$cert" != - ] && tls=(--tls-cert "$CERTS/$cert.pem" --tls-key "$CERTS/$cert.key")
+        "$BUILD/wspush" --host 127.0.0.1 --port 0 --api-listen off --log-level info --max-conns-per-ip 0 "${tls[@]}" "$@" \
             2>"$log" &
     else
-        node bench/peer/server.js 0 2>"$log" &
+        [ "$cert" != - ] && tls=("$CERTS/$cert.pem" "$CERTS/$cert.key")
+        node bench/peer/server.js 0 "${tls[@]}" 2>"$log" &
     fi
     server_pid=$!
     server_port=""
     for _ in $(seq 100); do
-        # The log may not exist yet: the background shell creates it (pipefail would end the run).
-        server_port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\) (websocket).*/\1/p' "$log" 2>/dev/null | head -1 || true)
+        # The log may not exist yet (the shell of the background job opens it).
+        server_port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\) (websocket.*/\1/p' "$log" 2>/dev/null | head -1 || true)
         [ -n "$server_port" ] && return 0
         kill -0 "$server_pid" 2>/dev/null || break
         sleep 0.05
@@ -116,18 +136,21 @@ start_server() {
 REPEATS=${BENCH_REPEATS:-3}
 WARMUP="p2p -n 200 --window 8 --duration 1"
 
-# run_one KIND NAME ARGS REPEAT: fresh server, warm-up, the scenario; JSON to OUT.
+# run_one KIND NAME CERT ARGS REPEAT: fresh server, warm-up, the scenario; JSON to OUT.
 run_one() {
-    local kind=$1 name=$2 args=$3 r=$4 rc=0
+    local kind=$1 name=$2 cert=$3 args=$4 r=$5 rc=0
     local base=$OUT/${kind}_${name}_r$r
-    start_server "$kind" "$base.server.log"
+    local warmup=$WARMUP limit=60
+    # TLS: the warm-up speaks TLS too; 10000 full handshakes take the Node peer 45-70 s here.
+    [ "$cert" != - ] && { warmup="$WARMUP $TLS_ARGS"; limit=240; }
+    start_server "$kind" "$base.server.log" "$cert"
     # shellcheck disable=SC2086 # WARMUP and args are word lists on purpose
-    if ! "$BUILD/wsload" $WARMUP --port "$server_port" --timeout 60 -q >"$base.warmup.json" 2>"$base.warmup.log"; then
+    if ! "$BUILD/wsload" $warmup --port "$server_port" --timeout 60 -q >"$base.warmup.json" 2>"$base.warmup.log"; then
         echo "   warm-up on $kind failed:" >&2
         sed 's/^/   /' "$base.warmup.log" >&2
     fi
     # shellcheck disable=SC2086
-    "$BUILD/wsload" $args --port "$server_port" --server-pid "$server_pid" --timeout 60 -q \
+    "$BUILD/wsload" $args --port "$server_port" --server-pid "$server_pid" --timeout "$limit" -q \
         >"$base.json" 2>"$base.log" &
     wsload_pid=$!
     wait "$wsload_pid" || rc=$?
@@ -143,13 +166,13 @@ run_one() {
 failed=0
 echo "== end-to-end: ${#SCENARIOS[@]} scenarios x 2 servers x $REPEATS runs (order alternating, warm-up: wsload $WARMUP)"
 for entry in "${SCENARIOS[@]}"; do
-    name=${entry%%|*}
-    args=${entry#*|}
+    IFS='|' read -r name cert runs args <<<"$entry"
+    [ "$runs" = - ] && runs=$REPEATS
     echo "   $name: wsload $args"
-    for r in $(seq "$REPEATS"); do
+    for r in $(seq "$runs"); do
         if [ $((r % 2)) = 1 ]; then order="wspush peer"; else order="peer wspush"; fi
         for kind in $order; do
-            run_one "$kind" "$name" "$args" "$r"
+            run_one "$kind" "$name" "$cert" "$args" "$r"
         done
     done
 done

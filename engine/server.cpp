@@ -89,6 +89,7 @@ uint16_t Server::listen(const ListenerSpec& spec, std::string* error) {
     ev.data.u64 = listeners_.size();  // generation 0: a listener index
     epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
     listeners_.push_back(Listener{fd, spec});
+    if (spec.tls && !tls_) tls_ = std::make_unique<TlsTransport>(tls_stats_);
     return port;
 }
 
@@ -97,6 +98,7 @@ void Server::handle_signals() {
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    if (tls_) sigaddset(&set, SIGHUP);  // without TLS there is nothing to reload: SIGHUP keeps its default
     sigprocmask(SIG_BLOCK, &set, nullptr);
     signal_fd_ = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     struct epoll_event ev {};
@@ -122,10 +124,7 @@ int Server::run() {
                     size_t w = static_cast<size_t>(tag - kWatchTag);
                     if (w < watches_.size() && watches_[w].watcher) watches_[w].watcher->on_fd_event(events[i].events);
                 } else if (tag == kSignalTag) {
-                    struct signalfd_siginfo si;
-                    while (read(signal_fd_, &si, sizeof si) == sizeof si) {}
-                    LOG_INFO("signal received: shutting down");
-                    stop();
+                    on_signals();
                 } else {
                     on_accept(static_cast<size_t>(tag));
                 }
@@ -178,6 +177,19 @@ void Server::unwatch_fd(int fd) {
     }
 }
 
+void Server::on_signals() {
+    struct signalfd_siginfo si;
+    bool shut_down = false;
+    while (read(signal_fd_, &si, sizeof si) == sizeof si) {
+        if (si.ssi_signo == SIGHUP) reload_tls();
+        else shut_down = true;
+    }
+    if (shut_down) {
+        LOG_INFO("signal received: shutting down");
+        stop();
+    }
+}
+
 // ---------------------------------------------------------------- accepting
 
 void Server::on_accept(size_t index) {
@@ -215,6 +227,12 @@ void Server::on_accept(size_t index) {
         c->id = id;
         c->fd = fd;
         c->listener = static_cast<uint8_t>(index);
+        if (l.spec.tls && !tls_->attach(id.slot, fd, l.spec.tls->get())) {
+            LOG_WARN("TLS: out of memory for a new connection: closed");
+            ::close(fd);
+            slots_.erase(id);
+            continue;
+        }
         struct epoll_event ev {};
         ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
         ev.data.u64 = id.pack();
@@ -355,7 +373,7 @@ void Server::flush(Connection& c) {
         int n = c.out.fill_iov(iov, kMaxIov);
         size_t want = 0;
         for (int i = 0; i < n; ++i) want += iov[i].iov_len;
-        ssize_t w = writev(c.fd, iov, n);
+        ssize_t w = write_out(c, iov, n);
         ++stats_.writev_calls;
         if (w < 0) {
             if (errno == EINTR) continue;
@@ -377,7 +395,10 @@ void Server::flush(Connection& c) {
     if (c.phase == Phase::Closing) finish_close(c);
 }
 
-void Server::on_writable(Connection& c) { flush(c); }
+void Server::on_writable(Connection& c) {
+    if (is_tls(c)) return on_writable_tls(c);
+    flush(c);
+}
 
 // ---------------------------------------------------------------- closing
 
@@ -391,7 +412,7 @@ void Server::close(Connection& c, uint16_t code, std::string_view reason, CloseR
     if (c.phase == Phase::Open) {
         // A slow consumer's backlog is dropped (all but a partly sent frame) so that the close
         // frame goes out now and the memory comes back now.
-        if (why == CloseReason::SlowConsumer) c.out.drop_unstarted();
+        if (why == CloseReason::SlowConsumer) c.out.drop_unstarted(is_tls(c) ? tls_->committed(c.id.slot) : 0);
         SharedFrame* f = SharedFrame::create(codec::kMaxFrameHeader + codec::kMaxControlPayload);
         f->set_size(static_cast<uint32_t>(codec::encode_close(f->data(), code, reason)));
         queue_owned(c, f);
@@ -406,6 +427,7 @@ void Server::close(Connection& c, uint16_t code, std::string_view reason, CloseR
 // socket while unread client bytes sit in it would send RST, and an RST can destroy the close
 // frame or response we just wrote before the client reads it.
 void Server::finish_close(Connection& c) {
+    if (is_tls(c)) tls_->close_notify(c.id.slot);
     shutdown(c.fd, SHUT_WR);
     c.phase = Phase::Draining;
     timers_.put(c, TimerList::Closing, now_ms_);
@@ -433,6 +455,7 @@ void Server::reap_pending() {
             --open_ws_;
         }
         timers_.unlink(*c);
+        if (is_tls(*c)) tls_->release(c->id.slot);
         ::close(c->fd);  // also removes it from the epoll set
         slots_.erase(c->id);
     }

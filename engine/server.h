@@ -11,6 +11,11 @@
 //   5. reap: connections closed during this iteration are unregistered and freed only now,
 //      so nothing is erased while a fan-out walks the tables
 //
+// TLS (ListenerSpec::tls): connections of a TLS listener take the same steps through
+// TlsTransport (server_tls.cpp): step 2 drives the handshake and reads plaintext into the same
+// read buffer, step 4 hands the same gathered frames to TLS records instead of writev. Nothing
+// above the engine knows a socket is encrypted.
+//
 // Threading: one Server per thread or process; nothing here is shared. Several workers share
 // a port with SO_REUSEPORT (ListenerSpec::reuse_port).
 #pragma once
@@ -32,6 +37,8 @@
 #include "engine/peer_counts.h"
 #include "engine/shared_frame.h"
 #include "engine/timeout_lists.h"
+#include "engine/tls_context.h"
+#include "engine/tls_transport.h"
 
 namespace wspush::engine {
 
@@ -65,6 +72,7 @@ struct ListenerSpec {
     bool websocket = true;    // false: HTTP only (the push API); upgrades are plain requests
     bool reuse_port = false;
     int backlog = 4096;
+    TlsContext* tls = nullptr;  // serve TLS with this context (it must outlive the Server)
     // Largest request body (413 beyond); chunk framing and trailers count too. Every request
     // holds at most max_head + 2 x max_body + 8 KiB (trailers) bytes before it is refused.
     uint64_t max_body = 1 << 20;
@@ -134,7 +142,8 @@ public:
     // Graceful shutdown: stop accepting, close every WebSocket with 1001, flush for at most
     // shutdown_timeout_ms, then return from run(). Safe to call from a handler.
     void stop();
-    // SIGTERM and SIGINT call stop() (through a signalfd in the loop).
+    // SIGTERM and SIGINT call stop() (through a signalfd in the loop); with a TLS listener,
+    // SIGHUP reloads its certificate and key.
     void handle_signals();
 
     // --- for the handler and the router ---
@@ -159,6 +168,8 @@ public:
     // Distinct client addresses (IPv6: /64s) with a counted connection open now.
     size_t peer_addresses() const { return peers_.addresses(); }
     const EngineStats& stats() const { return stats_; }
+    // Null without a TLS listener.
+    const TlsStats* tls_stats() const { return tls_ ? &tls_stats_ : nullptr; }
     const ServerConfig& config() const { return cfg_; }
     bool stopping() const { return stopping_; }
 
@@ -190,9 +201,19 @@ private:
     bool evict_idle_http(const Connection& newcomer);
     // The connection stops counting against --max-conns (its close began, or it is gone).
     void release_live(Connection& c);
+    void on_signals();
     void on_readable(Connection& c, bool hangup);
     void on_peer_eof(Connection& c);
     void on_writable(Connection& c);
+    // TLS connections (server_tls.cpp): the same paths through TlsTransport.
+    bool is_tls(const Connection& c) const { return listeners_[c.listener].spec.tls != nullptr; }
+    void on_readable_tls(Connection& c, bool hangup);
+    void on_writable_tls(Connection& c);
+    void drain_raw(Connection& c);
+    void refuse_plain_http(Connection& c);
+    void reload_tls();
+    // writev(2) for a plaintext connection, TLS records for a TLS one; same return contract.
+    ssize_t write_out(Connection& c, const struct iovec* iov, int n);
     void handle_bytes(Connection& c, uint8_t* data, size_t len);
     void handle_ws_bytes(Connection& c, uint8_t* data, size_t len);
     void handle_http_bytes(Connection& c, uint8_t* data, size_t len);
@@ -258,6 +279,8 @@ private:
     };
     std::vector<Watch> watches_;
     uint32_t wake_within_ms_ = UINT32_MAX;
+    TlsStats tls_stats_;
+    std::unique_ptr<TlsTransport> tls_;  // only with a TLS listener
 };
 
 }  // namespace wspush::engine

@@ -36,6 +36,7 @@ private:
 };
 
 void Server::on_readable(Connection& c, bool hangup) {
+    if (is_tls(c)) return on_readable_tls(c, hangup);
     uint8_t* buf = read_buf_.get();
     const size_t cap = cfg_.read_buffer_bytes;
     while (!c.has(kFlagReaped)) {
@@ -332,9 +333,10 @@ bool Server::upgrade(Connection& c, const codec::Upgrade& up) {
     size_t n = codec::write_upgrade_response(buf, sizeof buf, up);
     // A fresh socket takes 130 bytes at once: write the 101 now rather than queue a frame for
     // the end-of-iteration flush (same one syscall, no allocation). Queue only what is left,
-    // or everything when earlier responses are still queued (order).
+    // or everything when earlier responses are still queued (order). TLS: queued, and sealed
+    // in a record with whatever follows it at the flush.
     size_t sent = 0;
-    if (c.out.empty()) {
+    if (c.out.empty() && !is_tls(c)) {
         ssize_t w = ::send(c.fd, buf, n, MSG_NOSIGNAL);
         if (w > 0) {
             sent = static_cast<size_t>(w);

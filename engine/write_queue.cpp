@@ -77,8 +77,11 @@ void WriteQueue::consume(size_t n) {
     }
 }
 
-void WriteQueue::drop_unstarted() {
-    uint32_t keep = offset_ != 0 ? 1 : 0;
+void WriteQueue::drop_unstarted(uint32_t committed) {
+    uint32_t keep = 0;
+    uint64_t held = 0;  // unsent bytes in the frames kept
+    if (offset_ != 0) held = at(keep++)->size() - offset_;
+    while (keep < count_ && held < committed) held += at(keep++)->size();
     while (count_ > keep) {
         SharedFrame* f = at(count_ - 1);
         bytes_ -= f->size();

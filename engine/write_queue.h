@@ -40,8 +40,10 @@ public:
     int fill_iov(struct iovec* iov, int max) const;
     // Records that n bytes were written: releases completed frames.
     void consume(size_t n);
-    // Drops every frame except a partly written head (slow consumer: make room for a close).
-    void drop_unstarted();
+    // Drops every frame except a partly written head and those holding the first `committed`
+    // unsent bytes (TLS: handed to a record write that must be retried with the same bytes).
+    // Slow consumer: make room for a close.
+    void drop_unstarted(uint32_t committed = 0);
     // Releases everything.
     void clear();
 

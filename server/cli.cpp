@@ -188,6 +188,11 @@ int parse_command_line(int argc, char** argv, Config& cfg) {
         ->type_name("BYTES")->capture_default_str()->check(bytes(1, uint64_t(1) << 31));
     app.add_option("--api-max-conns", cfg.api_max_conns, "connections to the push API port (beyond: HTTP 503)")
         ->type_name("N")->capture_default_str()->check(number_in(1, 1 << 20, true, "a number of connections"));
+    app.add_option("--tls-cert", cfg.tls_cert,
+                   "PEM certificate (chain: leaf first) to serve wss:// and https:// on --port; SIGHUP reloads it")
+        ->type_name("FILE");
+    app.add_option("--tls-key", cfg.tls_key, "PEM private key of --tls-cert; SIGHUP reloads it")->type_name("FILE");
+    app.add_flag("--api-tls", cfg.api_tls, "serve the push API over TLS too, with the same certificate");
     app.add_option("--auth", cfg.auth, "client login: none (first message is the uid) or jwt (a signed token)")
         ->type_name("MODE")->capture_default_str()->check(one_of({"none", "jwt"}, "an auth mode"));
     app.add_option("--jwt-secret-file", cfg.jwt_secret_file, "HS256: the shared secret (at least 32 bytes)")
@@ -254,6 +259,14 @@ int parse_command_line(int argc, char** argv, Config& cfg) {
     }
     if (cfg.redis_prefix.size() > 64) {
         fprintf(stderr, "--redis-prefix: at most 64 characters\n");
+        return 2;
+    }
+    if (cfg.tls_cert.empty() != cfg.tls_key.empty()) {
+        fprintf(stderr, "--tls-cert and --tls-key go together\n");
+        return 2;
+    }
+    if (cfg.api_tls && cfg.tls_cert.empty()) {
+        fprintf(stderr, "--api-tls needs --tls-cert and --tls-key\n");
         return 2;
     }
     return -1;

@@ -49,6 +49,9 @@ struct Config {
     std::string api_key;             // Bearer key; required for a non-loopback api_listen
     std::string api_key_file;        // the key from a file (keeps it out of `ps`)
     uint64_t api_max_body = 1 << 20; // 1 MiB per API request body, trailers included (413 beyond)
+    std::string tls_cert;            // PEM certificate (chain); with tls_key the WebSocket port is TLS
+    std::string tls_key;             // PEM private key; both empty: plaintext (e.g. behind a proxy)
+    bool api_tls = false;            // off: the API is on loopback by default, where TLS buys nothing
 
     // Client authentication and permissions (README "Security").
     std::string auth = "none";       // none: the seed protocol (first message = uid); jwt: a signed token

@@ -19,6 +19,7 @@
 #include "engine/listen_socket.h"
 #include "engine/log.h"
 #include "engine/server.h"
+#include "engine/tls_context.h"
 #include "server/config.h"
 #include "api/http_api.h"
 #include "server/push_service.h"
@@ -217,6 +218,18 @@ int main(int argc, char** argv) {
     sc.idle_timeout_ms = ms(cfg.idle_timeout);
     sc.shutdown_timeout_ms = ms(cfg.shutdown_timeout);
 
+    // Before any listener: a bad certificate must stop the start, never leave a plaintext port.
+    engine::TlsContext tls;
+    const bool tls_on = !cfg.tls_cert.empty();
+    if (tls_on) {
+        std::string why;
+        if (!tls.load(cfg.tls_cert, cfg.tls_key, &why)) {
+            LOG_ERROR("refusing to start: %s", why.c_str());
+            return 2;
+        }
+        LOG_INFO("TLS certificate: %s", tls.describe().c_str());
+    }
+
     server::PushService service(cfg);
     engine::Server server(sc, service);
     service.attach(server);
@@ -230,6 +243,7 @@ int main(int argc, char** argv) {
     ws.host = engine::numeric_host(ws_addr);
     ws.port = cfg.port;
     ws.reuse_port = cfg.reuse_port;
+    ws.tls = tls_on ? &tls : nullptr;
     ws.max_body = cfg.http_max_body;
     uint16_t port = server.listen(ws, &error);
     if (port == 0) {
@@ -244,6 +258,7 @@ int main(int argc, char** argv) {
         api.port = api_port;
         api.websocket = false;
         api.reuse_port = cfg.reuse_port;  // nodes on one host share the API port too: any answers for all
+        api.tls = cfg.api_tls ? &tls : nullptr;
         api.max_body = cfg.api_max_body;
         api.max_conns = cfg.api_max_conns;
         api_bound = server.listen(api, &error);
@@ -255,13 +270,14 @@ int main(int argc, char** argv) {
         service.set_api(1, std::make_unique<api::HttpApi>(service, cfg.api_key));
     }
     engine::set_port(&ws_addr, port);
-    LOG_INFO("listening on %s (websocket)", engine::format_address(ws_addr).c_str());
+    LOG_INFO("listening on %s (websocket%s)", engine::format_address(ws_addr).c_str(), tls_on ? ", tls" : "");
     if (api_on) {
         engine::set_port(&api_addr, api_bound);
-        LOG_INFO("listening on %s (api%s)", engine::format_address(api_addr).c_str(),
-                 cfg.api_key.empty() ? ", no key" : ", key required");
+        LOG_INFO("listening on %s (api%s%s)", engine::format_address(api_addr).c_str(),
+                 cfg.api_key.empty() ? ", no key" : ", key required", cfg.api_tls ? ", tls" : "");
     }
-    LOG_INFO("demo page: http://%s/", engine::format_address(engine::reachable_locally(ws_addr)).c_str());
+    LOG_INFO("demo page: %s://%s/", tls_on ? "https" : "http",
+             engine::format_address(engine::reachable_locally(ws_addr)).c_str());
     LOG_INFO("limits: max-conns %zu (fd ceiling %zu), max-conns-per-ip %u, max-message %llu B, max-backlog %llu B, "
              "max-uid-len %zu, origins %s, timeouts: handshake %gs login %gs ping %gs idle %gs http-idle %gs "
              "shutdown %gs",

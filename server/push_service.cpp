@@ -347,6 +347,16 @@ std::string PushService::stats_line() const {
     std::string line(buf, static_cast<size_t>(n));
     struct mallinfo2 mi = mallinfo2();  // O(arena bins): fine once per stats interval
     line += " heap_in_use=" + std::to_string(mi.uordblks) + " heap_free=" + std::to_string(mi.fordblks);
+    if (const engine::TlsStats* t = server_->tls_stats()) {
+        snprintf(buf, sizeof buf,
+                 " tls_handshakes=%llu tls_resumed=%llu tls_failed=%llu tls_plain_http=%llu tls_aborted=%llu "
+                 "tls_reloads=%llu tls_reload_failures=%llu",
+                 (unsigned long long)t->handshakes, (unsigned long long)t->resumed,
+                 (unsigned long long)t->handshake_failures, (unsigned long long)t->plain_http,
+                 (unsigned long long)t->handshake_aborted, (unsigned long long)t->reloads,
+                 (unsigned long long)t->reload_failures);
+        line += buf;
+    }
     line += " closes:";
     for (int r = 0; r < static_cast<int>(CloseReason::kCount); ++r) {
         if (e.closes[r] == 0) continue;

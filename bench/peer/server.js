@@ -7,15 +7,31 @@
 // <message> to every connection of that uid, "all:<message>" to every logged-in connection,
 // anything without a colon gets "error: ...". Binary messages route the same way and stay
 // binary.
+//
+// Usage: node server.js PORT [CERT KEY]. With CERT and KEY (PEM files) it serves wss:// the way a
+// Node user would: the ws server on an https.Server (Node's defaults: TLS 1.2/1.3, tickets on).
 'use strict';
+const fs = require('fs');
+const https = require('https');
 const { WebSocketServer } = require('ws');
 
 const port = Number(process.argv[2] || 1234);
+const [certFile, keyFile] = process.argv.slice(3);
+const tls = Boolean(certFile && keyFile);
 const connectionsByUid = new Map();   // uid -> Set<WebSocket>
 const loggedIn = new Set();           // every logged-in socket, for broadcast
 
 // perMessageDeflate off (the ws default for servers) and no payload limit beyond wspush's own.
-const wss = new WebSocketServer({ host: '127.0.0.1', port, maxPayload: 1 << 20, backlog: 4096 });
+let wss;
+if (tls) {
+  const server = https.createServer({ cert: fs.readFileSync(certFile), key: fs.readFileSync(keyFile) });
+  wss = new WebSocketServer({ server, maxPayload: 1 << 20 });
+  server.listen({ host: '127.0.0.1', port, backlog: 4096 }, () => {
+    console.error(`peer (ws ${require('ws/package.json').version}, https) listening on 127.0.0.1:${server.address().port} (websocket, tls)`);
+  });
+} else {
+  wss = new WebSocketServer({ host: '127.0.0.1', port, maxPayload: 1 << 20, backlog: 4096 });
+}
 
 wss.on('connection', (ws) => {
   let uid = null;
@@ -56,7 +72,7 @@ wss.on('connection', (ws) => {
   ws.on('error', () => {});  // a reset connection: 'close' follows
 });
 
-wss.on('listening', () => {
+if (!tls) wss.on('listening', () => {
   console.error(`peer (ws ${require('ws/package.json').version}) listening on 127.0.0.1:${wss.address().port} (websocket)`);
 });
 

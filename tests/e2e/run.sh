@@ -52,15 +52,17 @@ count() {
   echo "== $group: $p passed, $f failed"
 }
 
+# run_python GROUP [ENV=VALUE...]: the whole python suite, e.g. once plain and once over TLS.
 run_python() {
-  local out=$log_dir/python.out
-  echo "== python (python3-websockets + raw-socket probes)"
-  timeout -k 5 $((180 * SLOW)) "$PY" "$E2E/python/run_tests.py" 2>&1 | tee "$out"
+  local group=$1; shift
+  local out=$log_dir/$group.out
+  echo "== $group (python3-websockets + raw-socket probes${*:+; $*})"
+  env "$@" timeout -k 5 $((180 * SLOW)) "$PY" "$E2E/python/run_tests.py" 2>&1 | tee "$out"
   local line; line=$(grep -E '^E2E-COUNT ' "$out" | tail -1)
   if [ -n "$line" ]; then
-    count python "$(sed -E 's/.*passed=([0-9]+).*/\1/' <<<"$line")" "$(sed -E 's/.*failed=([0-9]+).*/\1/' <<<"$line")" yes
+    count "$group" "$(sed -E 's/.*passed=([0-9]+).*/\1/' <<<"$line")" "$(sed -E 's/.*failed=([0-9]+).*/\1/' <<<"$line")" yes
   else
-    count python "$(grep -cE '\.\.\. ok$' "$out")" "$(grep -cE '\.\.\. (FAIL|ERROR)$' "$out")" no
+    count "$group" "$(grep -cE '\.\.\. ok$' "$out")" "$(grep -cE '\.\.\. (FAIL|ERROR)$' "$out")" no
   fi
 }
 
@@ -106,9 +108,11 @@ run_script() {
 }
 
 started=$(date +%s)
-run_python
-run_node node 60 "$E2E/node/protocol.test.js" "$E2E/node/auth_examples.test.js"
-run_node browser 150 "$E2E/browser/demo_page.test.js"
+run_python python
+# The same protocol suite with every server on --tls-cert and every client on wss:// (test CA).
+run_python python-tls WSPUSH_E2E_TLS=1
+run_node node 60 "$E2E/node/protocol.test.js" "$E2E/node/auth_examples.test.js" "$E2E/node/tls.test.js"
+run_node browser 150 "$E2E/browser/demo_page.test.js" "$E2E/browser/demo_page_tls.test.js"
 run_node connections 150 "$E2E/node/many_connections.test.js"
 for script in "$E2E"/test_*.sh; do
   [ -e "$script" ] && run_script "$script"

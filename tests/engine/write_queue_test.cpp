@@ -120,3 +120,30 @@ TEST(WriteQueue, DropUnstartedDropsEverythingWhenNothingWasSent) {
     EXPECT_EQ(f->refs(), 1u);
     f->unref();
 }
+
+// TLS: bytes handed to a record write that blocked must be offered again, unchanged.
+TEST(WriteQueue, DropUnstartedKeepsFramesHoldingCommittedBytes) {
+    WriteQueue q;
+    for (const char* s : {"aaaa", "bbbb", "cccc", "dddd"}) {
+        SharedFrame* f = frame(s);
+        q.push(f);
+        f->unref();
+    }
+    q.consume(2);              // "aa" of the first frame sent
+    q.drop_unstarted(2 + 3);   // then a blocked record took "aa" + "bbb"
+    EXPECT_EQ(gather(q), "aabbbb");
+    EXPECT_EQ(q.bytes(), 6u);
+}
+
+TEST(WriteQueue, DropUnstartedWithCommittedBytesOfUnstartedFrames) {
+    WriteQueue q;
+    for (const char* s : {"aaaa", "bbbb", "cccc"}) {
+        SharedFrame* f = frame(s);
+        q.push(f);
+        f->unref();
+    }
+    q.drop_unstarted(4);  // exactly the first frame is in a blocked record
+    EXPECT_EQ(gather(q), "aaaa");
+    q.drop_unstarted(0);
+    EXPECT_TRUE(q.empty());
+}

@@ -67,6 +67,12 @@ int parse_command_line(int argc, char** argv, LoadOptions& o) {
     app.add_option("--max-broadcasts", o.max_broadcasts,
                    "broadcast with --duration: stop after this many (24 B of shared memory each)")
         ->capture_default_str()->check(CLI::Range(uint64_t(1), uint64_t(1) << 26));
+    app.add_flag("--tls", o.tls, "connect with TLS (wss://); the server's certificate is verified");
+    app.add_option("--tls-ca", o.tls_ca, "--tls: PEM file of the CA(s) to trust instead of the system's")
+        ->check(CLI::ExistingFile);
+    app.add_flag("--tls-insecure", o.tls_insecure, "--tls: do not verify the server's certificate");
+    app.add_flag("--tls-resume", o.tls_resume,
+                 "--tls: connections opened after the first login resume its session (ticket)");
     app.add_option("--token-secret-file", o.token_secret_file,
                    "log in with HS256 tokens (sub u<index>) signed with this secret (server --auth jwt)")
         ->check(CLI::ExistingFile);
@@ -82,6 +88,10 @@ int parse_command_line(int argc, char** argv, LoadOptions& o) {
         return app.exit(e) == 0 ? 0 : 2;
     }
     o.progress = !quiet;
+    if ((!o.tls_ca.empty() || o.tls_insecure || o.tls_resume) && !o.tls) {
+        fprintf(stderr, "wsload: --tls-ca, --tls-insecure and --tls-resume need --tls\n");
+        return 2;
+    }
     o.ports.clear();
     try {
         for (const std::string& p : CLI::detail::split(ports, ',')) {

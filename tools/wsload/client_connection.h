@@ -8,14 +8,18 @@
 #include "codec/frame_parser.h"
 #include "tools/wsload/output_ring.h"
 
+typedef struct ssl_st SSL;
+
 namespace wsload {
 
-enum class ConnState : uint8_t { Idle, Connecting, Handshaking, LoggingIn, Ready, Closed };
+// TlsHandshaking: --tls only, between the TCP connect and the HTTP upgrade request.
+enum class ConnState : uint8_t { Idle, Connecting, TlsHandshaking, Handshaking, LoggingIn, Ready, Closed };
 
 struct ClientConnection {                    // ~ 48 (parser) + 24 (ring) + 40 = ~112 bytes
     wspush::codec::FrameParser parser;       // spill buffer only while a frame is split
     OutputRing out;                          // storage only while bytes are queued (receivers)
     std::unique_ptr<std::string> partial_http;  // a 101 response split across reads (rare)
+    SSL* ssl = nullptr;                      // --tls: the connection's TLS state (owned)
     uint64_t started_ns = 0;                 // connect() start, for connect latency
     uint64_t next_broadcast_seq = 0;         // broadcast: the sequence number expected next
     int fd = -1;

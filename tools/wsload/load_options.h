@@ -34,6 +34,10 @@ struct LoadOptions {
     double drain_s = 10;                   // after sending stops: wait this long for stragglers
     double settle_s = 0.5;                 // connect: idle time before sampling server RSS
     bool progress = true;                  // one stderr line per second during long runs
+    bool tls = false;                      // wss://: TLS to the server (full handshake per connection)
+    std::string tls_ca;                    // --tls: trust this CA file (else the system's roots)
+    bool tls_insecure = false;             // --tls: verify nothing (a throwaway certificate)
+    bool tls_resume = false;               // --tls: resume one ticket per worker (cheap reconnects)
     // A server with --auth jwt: log in with a token (sub u<index>) instead of the uid, minted
     // before the run with an HS256 secret or an RS256/ES256 private key; in the first
     // message, or with token_in_url in the handshake URL (?token=).

@@ -63,6 +63,25 @@ public:
         return n;
     }
 
+    // The same through TLS records of up to 16 KiB. A blocked write returns what went before it;
+    // the ring still holds the blocked record's bytes at its head, as OpenSSL's retry requires.
+    template <class WriteFn>  // ssize_t(const uint8_t*, size_t): > 0 taken, 0 blocked, -1 error
+    ssize_t flush_with(WriteFn write_record) {
+        ssize_t total = 0;
+        while (size_ > 0) {
+            uint32_t first = size_ < capacity_ - begin_ ? size_ : capacity_ - begin_;
+            if (first > 16384) first = 16384;
+            ssize_t n = write_record(storage_ + begin_, first);
+            if (n < 0) return -1;
+            if (n == 0) break;
+            begin_ = static_cast<uint32_t>((begin_ + n) % capacity_);
+            size_ -= static_cast<uint32_t>(n);
+            total += n;
+        }
+        if (size_ == 0) begin_ = 0;
+        return total;
+    }
+
     void release() {  // drop an empty ring's storage
         if (size_ == 0) {
             free(storage_);

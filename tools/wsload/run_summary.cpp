@@ -40,7 +40,8 @@ int print_run_summary(const LoadOptions& o, const RunResult& r) {
                    {"payload_bytes", o.payload_bytes}, {"binary", o.binary},
                    {"inflight", o.inflight},       {"senders", o.senders},
                    {"rate", o.rate},               {"window", o.window},
-                   {"messages", o.messages},       {"duration_s", o.duration_s}};
+                   {"messages", o.messages},       {"duration_s", o.duration_s},
+                   {"tls", o.tls},                 {"tls_resume", o.tls_resume}};
     j["connect"] = {{"logged_in", r.logged_in},
                     {"failed", r.failed},
                     {"seconds", r.connect_seconds},
@@ -61,7 +62,10 @@ int print_run_summary(const LoadOptions& o, const RunResult& r) {
                        {"anon_before_bytes", r.server_idle_before.anon_bytes},
                        {"anon_after_bytes", r.server_idle_after.anon_bytes},
                        {"anon_per_connection_bytes",
-                        (double(r.server_idle_after.anon_bytes) - double(r.server_idle_before.anon_bytes)) / conns}};
+                        (double(r.server_idle_after.anon_bytes) - double(r.server_idle_before.anon_bytes)) / conns},
+                       // The connect phase's CPU (TCP, TLS and WebSocket handshakes, login) per login.
+                       {"cpu_us_per_login",
+                        (r.server_idle_after.cpu_seconds - r.server_idle_before.cpu_seconds) * 1e6 / conns}};
         if (r.ran_traffic) {
             double cpu = r.server_run_end.cpu_seconds - r.server_run_start.cpu_seconds;
             server["cpu_seconds"] = cpu;

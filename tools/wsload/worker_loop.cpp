@@ -13,7 +13,10 @@
 #include <cstdio>
 #include <cstring>
 
+#include <openssl/ssl.h>
+
 #include "codec/frame_encoder.h"
+#include "tools/wsload/client_tls.h"
 #include "tools/wsload/client_handshake.h"
 #include "tools/wsload/decimal_text.h"
 
@@ -62,14 +65,29 @@ WorkerLoop::WorkerLoop(const LoadOptions& opts, SharedRunState& shared, uint32_t
 }
 
 WorkerLoop::~WorkerLoop() {
-    for (ClientConnection& c : conns_)
+    for (ClientConnection& c : conns_) {
+        SSL_free(c.ssl);
         if (c.fd >= 0) close(c.fd);
+    }
+    SSL_SESSION_free(tls_session_);
+    SSL_CTX_free(tls_ctx_);
     if (epfd_ >= 0) close(epfd_);
 }
 
 void WorkerLoop::run(WorkerReport& report) {
     report_ = &report;
     epfd_ = epoll_create1(EPOLL_CLOEXEC);
+    if (opts_.tls) {
+        std::string error;
+        TlsClientOptions t;
+        t.ca_file = opts_.tls_ca;
+        t.insecure = opts_.tls_insecure;
+        tls_ctx_ = tls_client_context(t, &error);
+        if (!tls_ctx_) {
+            fprintf(stderr, "wsload: %s\n", error.c_str());
+            _exit(2);
+        }
+    }
     traffic_ = make_traffic_model(opts_, *this);
     epoll_event events[kMaxEvents];
     bool run_started = false, reported_done = false;
@@ -157,14 +175,39 @@ void WorkerLoop::on_event(ClientConnection& c, uint32_t events) {
             return fail_connection(c, report_->connect_errors);
         return on_connected(c);
     }
+    if (c.state == ConnState::TlsHandshaking) return continue_tls_handshake(c);
     if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) on_readable(c);
     if (c.state != ConnState::Closed && (events & EPOLLOUT)) {
-        if (c.out.flush(c.fd) < 0) return fail_connection(c, report_->resets);
+        if (flush_out(c) < 0) return fail_connection(c, report_->resets);
         if (c.out.empty()) watch(c, false);
     }
 }
 
 void WorkerLoop::on_connected(ClientConnection& c) {
+    if (!tls_ctx_) return send_upgrade_request(c);
+    c.ssl = tls_client_new(tls_ctx_, c.fd, opts_.host);
+    if (!c.ssl) return fail_connection(c, report_->handshake_errors);
+    if (tls_session_) SSL_set_session(c.ssl, tls_session_);
+    c.state = ConnState::TlsHandshaking;
+    continue_tls_handshake(c);
+}
+
+// A failed TLS handshake counts as a failed WebSocket handshake.
+void WorkerLoop::continue_tls_handshake(ClientConnection& c) {
+    bool want_write = false;
+    int r = tls_handshake(c.ssl, &want_write);
+    if (r < 0) return fail_connection(c, report_->handshake_errors);
+    if (r == 0) return watch(c, want_write);
+    watch(c, false);
+    send_upgrade_request(c);
+}
+
+ssize_t WorkerLoop::flush_out(ClientConnection& c) {
+    if (!c.ssl) return c.out.flush(c.fd);
+    return c.out.flush_with([&](const uint8_t* p, size_t n) { return tls_write(c.ssl, p, n); });
+}
+
+void WorkerLoop::send_upgrade_request(ClientConnection& c) {
     char req[512 + 4096];  // room for a ?token= of up to 4 KiB (the server's bound)
     uint16_t port = opts_.ports[c.global_index % opts_.ports.size()];
     std::string target;
@@ -177,6 +220,21 @@ void WorkerLoop::on_connected(ClientConnection& c) {
 }
 
 void WorkerLoop::on_readable(ClientConnection& c) {
+    if (c.ssl) {
+        // Until WANT_READ: records OpenSSL already holds raise no epoll event.
+        while (c.state != ConnState::Closed) {
+            ssize_t n = tls_read(c.ssl, recv_buf_.get(), kRecvBuffer);
+            if (n == 0) return;
+            if (n < 0)
+                return fail_connection(c, c.state == ConnState::Handshaking ? report_->connect_errors
+                                                                             : report_->resets);
+            uint8_t* data = recv_buf_.get();
+            size_t len = static_cast<size_t>(n);
+            if (c.state == ConnState::Handshaking && !consume_handshake(c, data, len)) continue;
+            if (len > 0) feed_frames(c, data, len);
+        }
+        return;
+    }
     // Level-triggered: one bounded read per event keeps every connection fair; what is left
     // comes back on the next turn.
     ssize_t n = read(c.fd, recv_buf_.get(), kRecvBuffer);
@@ -249,6 +307,11 @@ bool WorkerLoop::on_message(Opcode, uint8_t* data, size_t len, bool) {
         }
         c.state = ConnState::Ready;
         pending_--;
+        if (opts_.tls_resume && !tls_session_ && c.ssl) {
+            SSL_SESSION* s = SSL_get1_session(c.ssl);  // the ticket came before the login reply
+            if (s && SSL_SESSION_is_resumable(s)) tls_session_ = s;
+            else SSL_SESSION_free(s);
+        }
         report_->connect_latency.record(now_ns_ - c.started_ns);
         shared_.logged_in.fetch_add(1, std::memory_order_relaxed);
         return true;
@@ -271,7 +334,7 @@ bool WorkerLoop::on_control(Opcode op, uint8_t* data, size_t len) {
     if (op != Opcode::Close) return true;  // an unsolicited Pong: nothing to do
     // Echo the code (RFC 6455 5.5.1), then drop the socket: we never close first.
     queue_frame(c, Opcode::Close, data, len < 2 ? len : 2);
-    c.out.flush(c.fd);
+    flush_out(c);
     fail_connection(c, report_->close_frames);
     return false;
 }
@@ -305,7 +368,7 @@ void WorkerLoop::flush_dirty() {
         ClientConnection& c = conns_[i];
         c.dirty = false;
         if (c.state == ConnState::Closed || c.fd < 0) continue;
-        if (c.out.flush(c.fd) < 0) {
+        if (flush_out(c) < 0) {
             fail_connection(c, report_->resets);
             continue;
         }
@@ -342,6 +405,8 @@ void WorkerLoop::fail_connection(ClientConnection& c, uint64_t& counter) {
 }
 
 void WorkerLoop::close_fd(ClientConnection& c) {
+    SSL_free(c.ssl);
+    c.ssl = nullptr;
     if (c.fd >= 0) close(c.fd);  // also removes it from the epoll set
     c.fd = -1;
     c.state = ConnState::Closed;

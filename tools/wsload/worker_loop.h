@@ -18,6 +18,9 @@
 #include "tools/wsload/traffic_model.h"
 #include "tools/wsload/worker_report.h"
 
+typedef struct ssl_session_st SSL_SESSION;
+typedef struct ssl_ctx_st SSL_CTX;
+
 namespace wsload {
 
 uint64_t monotonic_ns();
@@ -50,6 +53,9 @@ private:
     void start_connect(ClientConnection& c);
     void on_event(ClientConnection& c, uint32_t events);
     void on_connected(ClientConnection& c);
+    void continue_tls_handshake(ClientConnection& c);
+    void send_upgrade_request(ClientConnection& c);
+    ssize_t flush_out(ClientConnection& c);
     void on_readable(ClientConnection& c);
     bool consume_handshake(ClientConnection& c, uint8_t*& data, size_t& len);
     void feed_frames(ClientConnection& c, uint8_t* data, size_t len);
@@ -77,6 +83,8 @@ private:
     uint64_t mask_state_;                   // xorshift state for mask keys
     ClientConnection* current_ = nullptr;   // the connection being fed to the parser
     wspush::codec::FrameLimits limits_;
+    SSL_CTX* tls_ctx_ = nullptr;            // --tls: one client context per worker
+    SSL_SESSION* tls_session_ = nullptr;    // --tls-resume: the session every new connection resumes
 };
 
 }  // namespace wsload

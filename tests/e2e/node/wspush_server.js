@@ -11,7 +11,7 @@ const SANITIZED = process.env.WSPUSH_SANITIZED === '1';
 // Every time bound is multiplied by SLOW: ASan+UBSan builds run ~3x slower.
 const SLOW = SANITIZED ? 4 : 1;
 
-const LISTENING = /listening on (\S+):(\d+) \(websocket\)/;
+const LISTENING = /listening on (\S+):(\d+) \(websocket(, tls)?\)/;
 const SANITIZER_REPORT = /ERROR: (Address|Leak|Thread)Sanitizer|runtime error:/;
 const DEFAULTS = { '--host': '127.0.0.1', '--port': '0', '--api-listen': 'off', '--shutdown-timeout': '1' };
 
@@ -48,7 +48,7 @@ class WspushServer {
     });
   }
 
-  get url() { return `ws://127.0.0.1:${this.port}/`; }
+  get url() { return `${this.argv.includes('--tls-cert') ? 'wss' : 'ws'}://127.0.0.1:${this.port}/`; }
 
   // SIGTERM, SIGKILL if it lingers; throws if a sanitizer reported anything.
   async stop() {

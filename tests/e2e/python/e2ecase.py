@@ -6,13 +6,15 @@ import unittest
 import websockets
 
 from rawws import RawClient
-from wspush_server import SLOW, WspushServer
+from wspush_server import SLOW, TLS, WspushServer, client_ssl_context
 
 
 class WspushTestCase(unittest.IsolatedAsyncioTestCase):
     # Command-line options for this class's server, e.g. {"--max-message": 1024}.
     server_options = {}
     server_env = {}
+    # None: TLS when the run says so (WSPUSH_E2E_TLS=1); True/False: always / never.
+    server_tls = None
 
     # Generous bounds for things that should happen "at once" on loopback.
     PROMPT = 3.0 * SLOW
@@ -46,7 +48,8 @@ class WspushTestCase(unittest.IsolatedAsyncioTestCase):
         asyncio.get_event_loop().set_debug(False)
 
     async def asyncSetUp(self):
-        self.server = WspushServer(self.server_options, self.server_env)
+        self.server = WspushServer(self.server_options, self.server_env,
+                                   TLS if self.server_tls is None else self.server_tls)
         self.addCleanup(self.server.stop)  # cleanups run LIFO: clients close first
         # start() polls the log with time.sleep: in a thread, so the loop never blocks (asyncio
         # would print "Executing <Task ...> took 0.8 seconds" on a loaded machine).
@@ -56,6 +59,8 @@ class WspushTestCase(unittest.IsolatedAsyncioTestCase):
         kwargs.setdefault("ping_interval", None)
         kwargs.setdefault("open_timeout", self.PROMPT)
         kwargs.setdefault("close_timeout", 1.0 * SLOW)
+        if self.server.tls:
+            kwargs.setdefault("ssl", client_ssl_context())
         ws = await websockets.connect(self.server.url, **kwargs)
         self.addAsyncCleanup(self._close_quietly, ws)
         return ws
@@ -67,7 +72,8 @@ class WspushTestCase(unittest.IsolatedAsyncioTestCase):
         return ws
 
     async def raw(self, rcvbuf=None):
-        client = await RawClient.open(self.server.port, rcvbuf)
+        client = await RawClient.open(self.server.port, rcvbuf,
+                                      client_ssl_context() if self.server.tls else None)
         self.addCleanup(client.abort)
         return client
 

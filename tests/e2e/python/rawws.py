@@ -63,14 +63,17 @@ class RawClient:
         self.reader, self.writer = reader, writer
 
     @classmethod
-    async def open(cls, port, rcvbuf=None):
+    async def open(cls, port, rcvbuf=None, ssl_context=None):
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if rcvbuf is not None:
             # Before connect, so the advertised window stays small: a stalled reader.
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         sock.setblocking(False)
         await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
-        reader, writer = await asyncio.open_connection(sock=sock)
+        if ssl_context is None:
+            reader, writer = await asyncio.open_connection(sock=sock)
+        else:
+            reader, writer = await asyncio.open_connection(sock=sock, ssl=ssl_context, server_hostname="127.0.0.1")
         return cls(reader, writer)
 
     async def __aenter__(self):

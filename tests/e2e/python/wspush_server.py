@@ -5,9 +5,12 @@ killed (run.sh's time limit) the server dies with it. Its stdout and stderr go t
 a temp file (an undrained pipe would block the server once the pipe fills).
 """
 import asyncio
+import atexit
 import os
 import re
+import shutil
 import signal
+import ssl
 import subprocess
 import tempfile
 import time
@@ -18,8 +21,11 @@ BINARY = os.path.join(ROOT, BUILD, "wspush")
 SANITIZED = os.environ.get("WSPUSH_SANITIZED") == "1"
 # Every time bound in the suite is multiplied by SLOW: ASan+UBSan builds run ~3x slower.
 SLOW = 4.0 if SANITIZED else 1.0
+# WSPUSH_E2E_TLS=1 runs the whole suite over TLS: every server gets a test certificate, every
+# client (python3-websockets and the raw probes) speaks wss:// and trusts the test CA.
+TLS = os.environ.get("WSPUSH_E2E_TLS") == "1"
 
-LISTENING = re.compile(rb"listening on (\S+):(\d+) \(websocket\)")
+LISTENING = re.compile(rb"listening on (\S+):(\d+) \(websocket(, tls)?\)")
 SANITIZER_REPORT = re.compile(rb"ERROR: (Address|Leak|Thread)Sanitizer|runtime error:")
 
 # Options every test server gets unless the test overrides them. --api-listen off
@@ -28,11 +34,39 @@ SANITIZER_REPORT = re.compile(rb"ERROR: (Address|Leak|Thread)Sanitizer|runtime e
 DEFAULTS = {"--host": "127.0.0.1", "--port": "0", "--api-listen": "off", "--shutdown-timeout": "1"}
 
 
-class WspushServer:
-    """One build/wspush process on an ephemeral port."""
+_certs_dir = None
 
-    def __init__(self, options=None, extra_env=None):
+
+def test_certs():
+    """Directory of throwaway certificates (tests/tls/make_test_certs.sh), made once per run."""
+    global _certs_dir
+    if _certs_dir is None:
+        d = tempfile.mkdtemp(prefix="wspush-e2e-certs-")
+        atexit.register(shutil.rmtree, d, True)
+        subprocess.run([os.path.join(ROOT, "tests", "tls", "make_test_certs.sh"), d], check=True)
+        _certs_dir = d
+    return _certs_dir
+
+
+def client_ssl_context():
+    """What a careful client does: verify the chain against the (test) CA and the host name."""
+    ctx = ssl.create_default_context(cafile=os.path.join(test_certs(), "ca.pem"))
+    return ctx
+
+
+def tls_options(kind="ec"):
+    d = test_certs()
+    return {"--tls-cert": os.path.join(d, kind + ".pem"), "--tls-key": os.path.join(d, kind + ".key")}
+
+
+class WspushServer:
+    """One build/wspush process on an ephemeral port (over TLS when tls)."""
+
+    def __init__(self, options=None, extra_env=None, tls=False):
+        self.tls = tls
         merged = dict(DEFAULTS)
+        if self.tls:
+            merged.update(tls_options())
         merged.update(options or {})
         self.argv = [BINARY]
         for name, value in merged.items():
@@ -69,7 +103,7 @@ class WspushServer:
 
     @property
     def url(self):
-        return f"ws://127.0.0.1:{self.port}/"
+        return f"{'wss' if self.tls else 'ws'}://127.0.0.1:{self.port}/"
 
     def log(self):
         with open(self.log_path, "rb") as f:

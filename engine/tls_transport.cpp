@@ -1,0 +1,261 @@
+#include "engine/tls_transport.h"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+
+#include "engine/log.h"
+
+namespace wspush::engine {
+
+namespace {
+
+// The socket BIO, with the plaintext path's short-read rule: a read(2) that returns less than
+// asked for emptied the socket, so the next read would only say EAGAIN. While a TlsTransport::
+// read() runs, the BIO remembers that and answers "retry" itself: one syscall saved per
+// readable event (edge-triggered epoll reports bytes that arrive later). OpenSSL's own socket
+// BIO cannot know. (Kernel TLS would need OpenSSL's socket BIO; this kernel has no tls ULP.)
+thread_local bool* t_drained = nullptr;  // set only inside TlsTransport::read()
+
+int bio_fd(BIO* b) { return static_cast<int>(reinterpret_cast<intptr_t>(BIO_get_data(b))); }
+
+int bio_read(BIO* b, char* out, int len) {
+    BIO_clear_retry_flags(b);
+    if (t_drained && *t_drained) {
+        BIO_set_retry_read(b);
+        return -1;
+    }
+    for (;;) {
+        ssize_t n = ::read(bio_fd(b), out, static_cast<size_t>(len));
+        if (n > 0) {
+            if (n < len && t_drained) *t_drained = true;
+            return static_cast<int>(n);
+        }
+        if (n == 0) return 0;  // EOF
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN) {
+            if (t_drained) *t_drained = true;
+            BIO_set_retry_read(b);
+        }
+        return -1;
+    }
+}
+
+int bio_write(BIO* b, const char* in, int len) {
+    BIO_clear_retry_flags(b);
+    for (;;) {
+        ssize_t n = ::send(bio_fd(b), in, static_cast<size_t>(len), MSG_NOSIGNAL);
+        if (n >= 0) return static_cast<int>(n);
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN) BIO_set_retry_write(b);
+        return -1;
+    }
+}
+
+long bio_ctrl(BIO*, int cmd, long, void*) { return cmd == BIO_CTRL_FLUSH ? 1 : 0; }
+
+int bio_create(BIO* b) {
+    BIO_set_init(b, 1);
+    return 1;
+}
+
+BIO_METHOD* socket_method() {
+    static BIO_METHOD* method = [] {
+        BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "wspush socket");
+        BIO_meth_set_read(m, bio_read);
+        BIO_meth_set_write(m, bio_write);
+        BIO_meth_set_ctrl(m, bio_ctrl);
+        BIO_meth_set_create(m, bio_create);
+        return m;
+    }();
+    return method;
+}
+
+}  // namespace
+
+TlsTransport::TlsTransport(TlsStats& stats) : stats_(stats), scratch_(new uint8_t[kRecordBytes]) {}
+
+TlsTransport::~TlsTransport() {
+    for (Conn& t : conns_) SSL_free(t.ssl);
+}
+
+bool TlsTransport::attach(uint32_t slot, int fd, SSL_CTX* ctx) {
+    if (slot >= conns_.size()) conns_.resize(size_t(slot) + 1);
+    Conn& t = conns_[slot];
+    SSL_free(t.ssl);
+    t = Conn{};
+    SSL* ssl = SSL_new(ctx);
+    BIO* bio = ssl ? BIO_new(socket_method()) : nullptr;
+    if (!bio) {
+        SSL_free(ssl);
+        ERR_clear_error();
+        return false;
+    }
+    BIO_set_data(bio, reinterpret_cast<void*>(static_cast<intptr_t>(fd)));
+    SSL_set_bio(ssl, bio, bio);  // one reference, owned by the SSL
+    SSL_set_accept_state(ssl);
+    t.ssl = ssl;
+    return true;
+}
+
+void TlsTransport::release(uint32_t slot) {
+    if (slot >= conns_.size()) return;
+    SSL_free(conns_[slot].ssl);
+    conns_[slot] = Conn{};
+}
+
+// The OpenSSL error queue is kept empty between calls (SSL_get_error needs that), so every
+// failure path clears it.
+TlsRead TlsTransport::fail(Conn& t, int ssl_error) {
+    const bool handshaking = !(t.flags & kEstablished);
+    const unsigned long first = ERR_peek_error();
+    const int reason = ERR_GET_REASON(first);
+    t.flags |= kFailed;
+    TlsRead result = TlsRead::Failed;
+    if (ssl_error == SSL_ERROR_ZERO_RETURN || ssl_error == SSL_ERROR_SYSCALL ||
+        reason == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+        // EOF, reset or close_notify: the peer went away (mid-handshake: counted as aborted).
+        if (handshaking) ++stats_.handshake_aborted;
+        result = TlsRead::Closed;
+    } else if (handshaking) {
+        ++stats_.handshake_failures;
+        if (reason == SSL_R_HTTP_REQUEST || reason == SSL_R_HTTPS_PROXY_REQUEST) {
+            ++stats_.plain_http;
+            result = TlsRead::PlainHttp;
+        } else if (log_level() <= LogLevel::Debug) {
+            char text[256];
+            ERR_error_string_n(first, text, sizeof text);
+            LOG_DEBUG("TLS handshake failed: %s", text);
+        }
+    }
+    ERR_clear_error();
+    return result;
+}
+
+TlsRead TlsTransport::handshake(Conn& t) {
+    int r = SSL_do_handshake(t.ssl);
+    if (r == 1) {
+        t.flags = static_cast<uint8_t>((t.flags | kEstablished) & ~kReadWantsWrite);
+        ++stats_.handshakes;
+        if (SSL_session_reused(t.ssl)) ++stats_.resumed;
+        return TlsRead::Full;  // go on reading: the client's first request often came with its Finished
+    }
+    int e = SSL_get_error(t.ssl, r);
+    if (e == SSL_ERROR_WANT_READ) {
+        t.flags &= static_cast<uint8_t>(~kReadWantsWrite);
+        return TlsRead::Drained;
+    }
+    if (e == SSL_ERROR_WANT_WRITE) {
+        t.flags |= kReadWantsWrite;
+        return TlsRead::WantWrite;
+    }
+    return fail(t, e);
+}
+
+TlsRead TlsTransport::read(uint32_t slot, uint8_t* buf, size_t cap, size_t* got, bool peer_hung_up) {
+    bool drained = false;
+    t_drained = peer_hung_up ? nullptr : &drained;
+    TlsRead r = read_records(conns_[slot], buf, cap, got);
+    t_drained = nullptr;
+    return r;
+}
+
+TlsRead TlsTransport::read_records(Conn& t, uint8_t* buf, size_t cap, size_t* got) {
+    *got = 0;
+    if (t.flags & kFailed) return TlsRead::Failed;
+    if (!(t.flags & kEstablished)) {
+        TlsRead r = handshake(t);
+        if (r != TlsRead::Full) return r;
+    }
+    t.flags &= static_cast<uint8_t>(~kReadWantsWrite);
+    // Until OpenSSL reports WANT_READ: with edge triggering, bytes left in the socket or in
+    // OpenSSL's read-ahead buffer would never be reported again.
+    while (*got < cap) {
+        size_t n = 0;
+        if (SSL_read_ex(t.ssl, buf + *got, cap - *got, &n) == 1) {
+            *got += n;
+            continue;
+        }
+        int e = SSL_get_error(t.ssl, 0);
+        if (e == SSL_ERROR_WANT_READ) return TlsRead::Drained;
+        if (e == SSL_ERROR_WANT_WRITE) {
+            t.flags |= kReadWantsWrite;
+            return TlsRead::WantWrite;
+        }
+        return fail(t, e);
+    }
+    return TlsRead::Full;
+}
+
+ssize_t TlsTransport::write(uint32_t slot, const struct iovec* iov, int n) {
+    Conn& t = conns_[slot];
+    size_t total = 0;
+    for (int i = 0; i < n; ++i) total += iov[i].iov_len;
+    // No handshake, no records: what was queued (a 408 at the handshake timeout) cannot be
+    // sent; the caller is closing the connection and only needs the queue emptied.
+    if (!(t.flags & kEstablished) || (t.flags & kFailed)) return static_cast<ssize_t>(total);
+    size_t done = 0;
+    int i = 0;
+    size_t off = 0;  // into iov[i]
+    while (i < n) {
+        // The next record: a frame's own bytes when it alone fills one (no copy), else as many
+        // queued frames as fit, copied into the scratch buffer. The choice depends only on the
+        // queue's head, so a retry after WANT_WRITE passes the same bytes again.
+        const uint8_t* src;
+        size_t len;
+        if (iov[i].iov_len - off >= kRecordBytes) {
+            src = static_cast<const uint8_t*>(iov[i].iov_base) + off;
+            len = kRecordBytes;
+        } else {
+            len = 0;
+            for (int j = i; j < n && len < kRecordBytes; ++j) {
+                size_t skip = j == i ? off : 0;
+                size_t take = std::min(iov[j].iov_len - skip, kRecordBytes - len);
+                memcpy(scratch_.get() + len, static_cast<const uint8_t*>(iov[j].iov_base) + skip, take);
+                len += take;
+            }
+            src = scratch_.get();
+        }
+        size_t written = 0;
+        if (SSL_write_ex(t.ssl, src, len, &written) != 1) {
+            int e = SSL_get_error(t.ssl, 0);
+            if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
+                t.committed = static_cast<uint32_t>(len);
+                if (e == SSL_ERROR_WANT_READ) t.flags |= kWriteWantsRead;
+                return static_cast<ssize_t>(done);
+            }
+            fail(t, e);
+            return -1;
+        }
+        t.committed = 0;
+        done += written;
+        // Advance (i, off) by written bytes.
+        while (written > 0) {
+            size_t left = iov[i].iov_len - off;
+            if (written < left) {
+                off += written;
+                break;
+            }
+            written -= left;
+            ++i;
+            off = 0;
+        }
+    }
+    return static_cast<ssize_t>(done);
+}
+
+void TlsTransport::close_notify(uint32_t slot) {
+    Conn& t = conns_[slot];
+    if (!(t.flags & kEstablished) || (t.flags & kFailed)) return;
+    // One alert record; if the socket is full it is simply not sent (we are closing anyway).
+    if (SSL_shutdown(t.ssl) < 0) ERR_clear_error();
+}
+
+}  // namespace wspush::engine
