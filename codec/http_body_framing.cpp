@@ -18,12 +18,6 @@ bool parse_length(std::string_view v, uint64_t* n) {
     return true;
 }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 // Walks the codings of every Transfer-Encoding field in order (a list may be split over
 // several fields, RFC 9110 5.3). Empty list elements are skipped (RFC 9110 5.6.1).
 int check_codings(const HttpRequest& req, const char** why) {
@@ -31,19 +25,13 @@ int check_codings(const HttpRequest& req, const char** why) {
     bool last_chunked = false, unknown = false;
     for (size_t i = 0; i < req.num_headers; ++i) {
         if (!ascii_iequals(req.headers[i].name, "Transfer-Encoding")) continue;
-        std::string_view list = req.headers[i].value;
-        size_t pos = 0;
-        while (pos <= list.size()) {
-            size_t comma = list.find(',', pos);
-            if (comma == std::string_view::npos) comma = list.size();
-            std::string_view item = trim(list.substr(pos, comma - pos));
-            pos = comma + 1;
-            if (item.empty()) continue;
+        for_each_list_item(req.headers[i].value, [&](std::string_view item) {
             ++codings;
             last_chunked = ascii_iequals(item, "chunked");
             if (last_chunked) ++chunked;
             else unknown = true;
-        }
+            return true;
+        });
     }
     if (codings == 0) return *why = "empty Transfer-Encoding", kHttpBadRequest;
     if (!last_chunked) return *why = "Transfer-Encoding must end with chunked", kHttpBadRequest;

@@ -135,17 +135,7 @@ bool ascii_iequals(std::string_view a, std::string_view b) {
 }
 
 bool header_has_token(std::string_view list, std::string_view token) {
-    size_t pos = 0;
-    while (pos <= list.size()) {
-        size_t comma = list.find(',', pos);
-        if (comma == std::string_view::npos) comma = list.size();
-        std::string_view item = list.substr(pos, comma - pos);
-        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-        if (ascii_iequals(item, token)) return true;
-        pos = comma + 1;
-    }
-    return false;
+    return !for_each_list_item(list, [&](std::string_view item) { return !ascii_iequals(item, token); });
 }
 
 std::string_view HttpRequest::header(std::string_view name) const {

@@ -55,4 +55,22 @@ bool ascii_iequals(std::string_view a, std::string_view b);
 // Whether a comma-separated token list ("keep-alive, Upgrade") holds `token`, case-insensitively.
 bool header_has_token(std::string_view list, std::string_view token);
 
+// Calls f(item) for each element of an RFC 9110 5.6.1 list ("a, b,,c"): split at commas,
+// spaces and tabs trimmed, empty elements skipped. f returns false to stop; the walk then
+// returns false. O(list length), no allocation.
+template <class F>
+bool for_each_list_item(std::string_view list, F&& f) {
+    size_t pos = 0;
+    while (pos <= list.size()) {
+        size_t comma = list.find(',', pos);
+        if (comma == std::string_view::npos) comma = list.size();
+        std::string_view item = list.substr(pos, comma - pos);
+        pos = comma + 1;
+        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+        if (!item.empty() && !f(item)) return false;
+    }
+    return true;
+}
+
 }  // namespace wspush::codec

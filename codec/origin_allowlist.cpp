@@ -42,26 +42,14 @@ bool split_origin(std::string_view origin, std::string_view* scheme, std::string
     return true;
 }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 }  // namespace
 
 bool OriginAllowlist::parse(std::string_view list, std::string* error) {
     std::vector<Entry> entries;
-    size_t pos = 0;
-    while (pos <= list.size()) {
-        size_t comma = list.find(',', pos);
-        if (comma == std::string_view::npos) comma = list.size();
-        std::string_view item = trim(list.substr(pos, comma - pos));
-        pos = comma + 1;
-        if (item.empty()) continue;
+    bool ok = for_each_list_item(list, [&](std::string_view item) {
         if (item == "null") {
             entries.push_back(Entry{"null", "", false});
-            continue;
+            return true;
         }
         std::string_view scheme, authority;
         if (!split_origin(item, &scheme, &authority, true)) {
@@ -78,7 +66,9 @@ bool OriginAllowlist::parse(std::string_view list, std::string* error) {
             e.wildcard = true;
         }
         entries.push_back(std::move(e));
-    }
+        return true;
+    });
+    if (!ok) return false;
     entries_ = std::move(entries);
     return true;
 }
