@@ -305,6 +305,8 @@ class Groups(ClusterCase):
         await self.wait_presence(C, "m1", 1)
         await self.wait_presence(B, "m2", 1)
         self.assertEqual(C.api("POST", "/v1/groups/room/members", {"uid": "m1"})[1]["joined"], 1)
+        # A join reaches the other nodes over the bus: B counts m1 once it has heard of it.
+        await self.wait_for("B to see m1 join", lambda: B.api("GET", "/v1/groups/room")[1]["uid_count"] == 1)
         self.assertEqual(B.api("POST", "/v1/groups/room/members", {"uid": "m2"})[1], {"group": "room", "uid": "m2", "joined": 1, "members": 2})
         await self.wait_for("A to see both members", lambda: A.api("GET", "/v1/groups/room")[1]["uid_count"] == 2)
         self.assertEqual(B.api("POST", "/v1/groups/room/push", {"message": "g1"})[1], {"delivered": 0, "remote": 2})
