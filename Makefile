@@ -187,6 +187,12 @@ $(filter $(BUILD)/fuzz/fuzz_bus_message $(BUILD)/fuzz/fuzz_redis_url,$(FUZZ_TARG
 	@mkdir -p $(dir $@)
 	clang++ $(FUZZ_FLAGS) -o $@ $< cluster/bus_message.cpp cluster/redis_url.cpp
 
+# The TLS 1.3 record layer's parsers and sealing (pure: bytes and OpenSSL's AEAD).
+$(filter $(BUILD)/fuzz/fuzz_tls_records,$(FUZZ_TARGETS)): $(BUILD)/fuzz/%: tests/fuzz/%.cpp \
+  engine/tls13_records.cpp engine/tls13_records.h
+	@mkdir -p $(dir $@)
+	clang++ $(FUZZ_FLAGS) -o $@ $< engine/tls13_records.cpp -lssl -lcrypto
+
 # The command line's parsers (host:port, port, flag suggestion): no engine, no DNS.
 FUZZ_CLI_SRC := engine/listen_socket.cpp server/flag_suggestion.cpp
 $(filter $(BUILD)/fuzz/fuzz_cli_args,$(FUZZ_TARGETS)): $(BUILD)/fuzz/%: tests/fuzz/%.cpp $(FUZZ_CLI_SRC) \

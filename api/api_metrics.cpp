@@ -166,6 +166,13 @@ void render_tls(PushService& s, std::string& out) {
     sample(out, "wspush_tls_handshake_failures_total", "reason=\"plain_http\"", t->plain_http);
     sample(out, "wspush_tls_handshake_failures_total", "reason=\"bad_client_hello\"", t->handshake_failures - t->plain_http);
     sample(out, "wspush_tls_handshake_failures_total", "reason=\"client_closed\"", t->handshake_aborted);
+    one(out, "wspush_tls_own_record_layer_total", "counter",
+        "TLS 1.3 connections moved to wspush's record layer after the handshake (OpenSSL's SSL object freed).",
+        t->own_records);
+    one(out, "wspush_tls_key_updates_total", "counter", "TLS 1.3 KeyUpdate messages received from clients.",
+        t->key_updates);
+    one(out, "wspush_tls_record_failures_total", "counter",
+        "Established TLS connections closed for a bad record (authentication, type or length).", t->record_failures);
     family(out, "wspush_tls_reloads_total", "counter", "SIGHUP certificate reloads, by result.");
     sample(out, "wspush_tls_reloads_total", "result=\"ok\"", t->reloads);
     sample(out, "wspush_tls_reloads_total", "result=\"failed\"", t->reload_failures);

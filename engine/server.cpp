@@ -89,7 +89,7 @@ uint16_t Server::listen(const ListenerSpec& spec, std::string* error) {
     ev.data.u64 = listeners_.size();  // generation 0: a listener index
     epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
     listeners_.push_back(Listener{fd, spec});
-    if (spec.tls && !tls_) tls_ = std::make_unique<TlsTransport>(tls_stats_);
+    if (spec.tls && !tls_) tls_ = std::make_unique<TlsTransport>(tls_stats_, cfg_.tls_own_records);
     return port;
 }
 

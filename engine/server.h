@@ -64,6 +64,7 @@ struct ServerConfig {
     uint32_t close_linger_ms = 2000;        // after our FIN, wait this long for the peer's
     uint32_t shutdown_timeout_ms = 5000;
     size_t read_buffer_bytes = 256 * 1024;  // one per loop, shared by every connection
+    bool tls_own_records = true;            // TLS 1.3 records by our layer after the handshake (TlsTransport)
 };
 
 struct ListenerSpec {

@@ -27,6 +27,9 @@ struct TlsStats {
     uint64_t handshake_failures = 0;  // bad ClientHello, no common cipher, garbage (plain HTTP included)
     uint64_t plain_http = 0;          // ... of which an HTTP request sent in clear (answered 400 in clear)
     uint64_t handshake_aborted = 0;   // the client closed or reset mid-handshake
+    uint64_t own_records = 0;         // TLS 1.3 connections moved to our record layer (SSL freed)
+    uint64_t key_updates = 0;         // KeyUpdate messages received from clients
+    uint64_t record_failures = 0;     // established connections closed for a bad record (MAC, type, size)
     uint64_t reloads = 0;             // SIGHUP reloads that took effect
     uint64_t reload_failures = 0;     // ... that failed (old certificate kept)
 };

@@ -10,8 +10,12 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <new>
+#include <string_view>
 
 #include "engine/log.h"
+#include "engine/tls13_connection.h"
+#include "engine/tls13_records.h"
 
 namespace wspush::engine {
 
@@ -78,22 +82,99 @@ BIO_METHOD* socket_method() {
     return method;
 }
 
+// ---- collecting what our record layer needs from OpenSSL's handshake
+//
+// The traffic secrets: OpenSSL hands every TLS 1.3 secret to the key-log callback (the
+// SSLKEYLOGFILE mechanism), as "LABEL <client random> <secret>" in hex. We keep the two
+// application traffic secrets and write no file.
+int unhex(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+bool parse_secret(const char* hex, uint8_t* out, size_t cap, size_t* len) {
+    size_t n = 0;
+    for (; hex[0] && hex[1] && n < cap; hex += 2) {
+        int hi = unhex(hex[0]), lo = unhex(hex[1]);
+        if (hi < 0 || lo < 0) return false;
+        out[n++] = static_cast<uint8_t>(hi << 4 | lo);
+    }
+    *len = n;
+    return *hex == 0 && (n == 32 || n == 48);
+}
+
+void on_keylog(const SSL* ssl, const char* line) {
+    auto* o = static_cast<TlsTransport::Own*>(SSL_get_app_data(ssl));
+    if (!o) return;
+    static constexpr std::string_view kClient = "CLIENT_TRAFFIC_SECRET_0 ", kServer = "SERVER_TRAFFIC_SECRET_0 ";
+    std::string_view l(line);
+    uint8_t bit;
+    uint8_t* dst;
+    if (l.substr(0, kClient.size()) == kClient) {
+        bit = TlsTransport::Own::kClientSecret;
+        dst = o->rx.secret;
+    } else if (l.substr(0, kServer.size()) == kServer) {
+        bit = TlsTransport::Own::kServerSecret;
+        dst = o->tx.secret;
+    } else {
+        return;
+    }
+    size_t sp = l.find(' ', kClient.size());  // after the client random
+    size_t len = 0;
+    if (sp != std::string_view::npos && parse_secret(line + sp + 1, dst, 48, &len)) o->collected |= bit;
+}
+
+// The sequence numbers: OpenSSL reports every record header it reads or writes, and every
+// handshake message after its record. Counting starts at each side's Finished: the next
+// record is the first under that side's application keys (a server's session ticket, for one,
+// is record 0 of its application keys).
+void on_message(int write_p, int, int content_type, const void* buf, size_t len, SSL*, void* arg) {
+    auto* o = static_cast<TlsTransport::Own*>(arg);
+    if (content_type == SSL3_RT_HEADER) {
+        if (write_p && (o->collected & TlsTransport::Own::kCountingTx)) ++o->tx.seq;
+        if (!write_p && (o->collected & TlsTransport::Own::kCountingRx)) ++o->rx.seq;
+    } else if (content_type == SSL3_RT_HANDSHAKE && len > 0 && static_cast<const uint8_t*>(buf)[0] == SSL3_MT_FINISHED) {
+        if (write_p) {
+            o->tx.seq = 0;
+            o->collected |= TlsTransport::Own::kCountingTx;
+        } else {
+            o->rx.seq = 0;
+            o->collected |= TlsTransport::Own::kCountingRx;
+        }
+    }
+}
+
 }  // namespace
 
-TlsTransport::TlsTransport(TlsStats& stats) : stats_(stats), scratch_(new uint8_t[kRecordBytes]) {}
+TlsTransport::TlsTransport(TlsStats& stats, bool own_records)
+    : stats_(stats),
+      own_records_(own_records),
+      scratch_(new uint8_t[kBatchRecords * tls13::kMaxRecord]),
+      cipher_(std::make_unique<tls13::RecordCipher>()) {}
 
 TlsTransport::~TlsTransport() {
-    for (Conn& t : conns_) SSL_free(t.ssl);
+    for (Conn& t : conns_) {
+        SSL_free(t.ssl);
+        delete t.own;
+    }
+}
+
+void TlsTransport::free_own(Conn& t) {
+    delete t.own;
+    t.own = nullptr;
 }
 
 bool TlsTransport::attach(uint32_t slot, int fd, SSL_CTX* ctx) {
     if (slot >= conns_.size()) conns_.resize(size_t(slot) + 1);
+    release(slot);
     Conn& t = conns_[slot];
-    SSL_free(t.ssl);
-    t = Conn{};
     SSL* ssl = SSL_new(ctx);
     BIO* bio = ssl ? BIO_new(socket_method()) : nullptr;
-    if (!bio) {
+    Own* own = bio && own_records_ && cipher_->ok() ? new (std::nothrow) Own : nullptr;
+    if (!bio || (own_records_ && cipher_->ok() && !own)) {
+        BIO_free(bio);
         SSL_free(ssl);
         ERR_clear_error();
         return false;
@@ -101,14 +182,65 @@ bool TlsTransport::attach(uint32_t slot, int fd, SSL_CTX* ctx) {
     BIO_set_data(bio, reinterpret_cast<void*>(static_cast<intptr_t>(fd)));
     SSL_set_bio(ssl, bio, bio);  // one reference, owned by the SSL
     SSL_set_accept_state(ssl);
+    if (own) {
+        own->fd = fd;
+        // The callbacks feed own (see on_keylog/on_message). Without read-ahead OpenSSL reads
+        // exactly one record at a time, so nothing after the client's Finished is in its buffer
+        // when the handshake ends: the socket holds it, and our layer reads it.
+        if (SSL_CTX_get_keylog_callback(ctx) != on_keylog) SSL_CTX_set_keylog_callback(ctx, on_keylog);
+        SSL_set_app_data(ssl, own);
+        SSL_set_msg_callback(ssl, on_message);
+        SSL_set_msg_callback_arg(ssl, own);
+        SSL_set_read_ahead(ssl, 0);
+    }
     t.ssl = ssl;
+    t.own = own;
     return true;
 }
 
 void TlsTransport::release(uint32_t slot) {
     if (slot >= conns_.size()) return;
     SSL_free(conns_[slot].ssl);
+    free_own(conns_[slot]);
     conns_[slot] = Conn{};
+}
+
+// The handshake is done: move a TLS 1.3 connection to our record layer and free its SSL. False
+// (and the connection stays with OpenSSL) for TLS 1.2, a suite we do not seal, or secrets that
+// did not all arrive (an OpenSSL that changed its callbacks: logged once).
+bool TlsTransport::hand_over(Conn& t) {
+    if (!t.own) return false;
+    Own& o = *t.own;
+    tls13::Suite suite;
+    const SSL_CIPHER* c = SSL_get_current_cipher(t.ssl);
+    bool ok = SSL_version(t.ssl) == TLS1_3_VERSION && c && tls13::suite_from_id(SSL_CIPHER_get_protocol_id(c), &suite);
+    if (ok && (o.collected != Own::kAll || SSL_has_pending(t.ssl))) {
+        static bool warned = false;
+        if (!warned) LOG_WARN("TLS 1.3: OpenSSL did not report the traffic secrets or record counts; its own record layer stays in use");
+        warned = true;
+        ok = false;
+    }
+    if (ok) {
+        const uint64_t rx_seq = o.rx.seq, tx_seq = o.tx.seq;
+        ok = tls13::derive_keys(suite, o.rx.secret, &o.rx) && tls13::derive_keys(suite, o.tx.secret, &o.tx);
+        o.rx.seq = rx_seq;
+        o.tx.seq = tx_seq;
+        o.suite = suite;
+    }
+    if (!ok) {
+        // OpenSSL keeps the records: give it back its read-ahead, drop the callbacks' target.
+        SSL_set_msg_callback(t.ssl, nullptr);
+        SSL_set_app_data(t.ssl, nullptr);
+        SSL_set_read_ahead(t.ssl, 1);
+        free_own(t);
+        ERR_clear_error();
+        return false;
+    }
+    SSL_free(t.ssl);
+    t.ssl = nullptr;
+    t.flags |= kOwn;
+    ++stats_.own_records;
+    return true;
 }
 
 // The OpenSSL error queue is kept empty between calls (SSL_get_error needs that), so every
@@ -145,6 +277,7 @@ TlsRead TlsTransport::handshake(Conn& t) {
         t.flags = static_cast<uint8_t>((t.flags | kEstablished) & ~kReadWantsWrite);
         ++stats_.handshakes;
         if (SSL_session_reused(t.ssl)) ++stats_.resumed;
+        hand_over(t);
         return TlsRead::Full;  // go on reading: the client's first request often came with its Finished
     }
     int e = SSL_get_error(t.ssl, r);
@@ -160,6 +293,8 @@ TlsRead TlsTransport::handshake(Conn& t) {
 }
 
 TlsRead TlsTransport::read(uint32_t slot, uint8_t* buf, size_t cap, size_t* got, bool peer_hung_up) {
+    Conn& t = conns_[slot];
+    if (t.flags & kOwn) return read_own(t, buf, cap, got, peer_hung_up);
     bool drained = false;
     t_drained = peer_hung_up ? nullptr : &drained;
     TlsRead r = read_records(conns_[slot], buf, cap, got);
@@ -173,6 +308,7 @@ TlsRead TlsTransport::read_records(Conn& t, uint8_t* buf, size_t cap, size_t* go
     if (!(t.flags & kEstablished)) {
         TlsRead r = handshake(t);
         if (r != TlsRead::Full) return r;
+        if (t.flags & kOwn) return TlsRead::Full;  // handed over: read() goes on with read_own()
     }
     t.flags &= static_cast<uint8_t>(~kReadWantsWrite);
     // Until OpenSSL reports WANT_READ: with edge triggering, bytes left in the socket or in
@@ -201,6 +337,11 @@ ssize_t TlsTransport::write(uint32_t slot, const struct iovec* iov, int n) {
     // No handshake, no records: what was queued (a 408 at the handshake timeout) cannot be
     // sent; the caller is closing the connection and only needs the queue emptied.
     if (!(t.flags & kEstablished) || (t.flags & kFailed)) return static_cast<ssize_t>(total);
+    if (t.flags & kOwn) return write_own(t, iov, n);
+    return write_openssl(t, iov, n);
+}
+
+ssize_t TlsTransport::write_openssl(Conn& t, const struct iovec* iov, int n) {
     size_t done = 0;
     int i = 0;
     size_t off = 0;  // into iov[i]
@@ -254,6 +395,7 @@ ssize_t TlsTransport::write(uint32_t slot, const struct iovec* iov, int n) {
 void TlsTransport::close_notify(uint32_t slot) {
     Conn& t = conns_[slot];
     if (!(t.flags & kEstablished) || (t.flags & kFailed)) return;
+    if (t.flags & kOwn) return send_alert(t, 1, tls13::kCloseNotify);
     // One alert record; if the socket is full it is simply not sent (we are closing anyway).
     if (SSL_shutdown(t.ssl) < 0) ERR_clear_error();
 }

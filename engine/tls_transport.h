@@ -2,10 +2,17 @@
 // one edge-triggered loop. The Server calls it from its read and flush paths only; everything
 // above the engine sees plaintext and never knows a socket is encrypted.
 //
-// State lives in a side table indexed by connection slot (16 bytes a slot, only in a server
-// with a TLS listener), so a plaintext Connection stays 120 bytes. OpenSSL reads and writes the
-// socket through a small BIO of ours (tls_transport.cpp): one read(2) takes every record the
-// socket holds (read-ahead), and a short read ends the draining without an EAGAIN syscall.
+// State lives in a side table indexed by connection slot (24 bytes a slot, only in a server
+// with a TLS listener), so a plaintext Connection stays 120 bytes. OpenSSL does the handshake,
+// reading and writing the socket through a small BIO of ours (tls_transport.cpp).
+//
+// After a TLS 1.3 handshake (own_records, the default) the connection leaves OpenSSL: its
+// traffic secrets (from OpenSSL's key-log callback) and record sequence numbers (counted by its
+// message callback) go to our record layer (tls13_records.h, ~300 bytes a connection) and the
+// SSL object (~14 KB) is freed. Records are then read with one read(2) into the loop's buffer
+// and opened in place; writes seal up to kBatchRecords records into one buffer and send them
+// with one send(2). TLS 1.2 connections stay on OpenSSL's record layer (read-ahead; one
+// SSL_write per 16 KiB record).
 //
 // Return contracts:
 //   read():  fills buf with up to cap bytes of plaintext (*got), driving the handshake first,
@@ -13,10 +20,12 @@
 //            state in which waiting for EPOLLIN is safe; Full means "call again".
 //   write(): sends the iovecs' bytes as TLS records; returns the plaintext bytes taken, which is
 //            less than their total when the socket (or the peer) blocked, or -1 on a fatal error.
-//            Frames are coalesced into records of up to 16 KiB through one scratch buffer per
-//            loop: one SSL_write per 16 KiB, whatever the number of frames. A write that blocks
-//            leaves its record in OpenSSL; the retry passes the same bytes again (the queue keeps
-//            them: committed() says how many must stay).
+//            Frames are coalesced into records of up to 16 KiB, whatever the number of frames.
+//            A write that blocks mid-record keeps that record's unsent bytes (OpenSSL's buffer,
+//            or ours); the retry passes the same plaintext again (the queue keeps it:
+//            committed() says how many bytes must stay), and it is not sealed twice. Records
+//            sealed but not started are taken back (their sequence numbers reused: their
+//            ciphertext never left the process).
 #pragma once
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -41,11 +50,18 @@ enum class TlsRead : uint8_t {
     Failed,     // the handshake or a record failed (garbage, no common cipher, bad MAC)
 };
 
+namespace tls13 {
+class RecordCipher;
+}
+
 class TlsTransport {
 public:
     static constexpr size_t kRecordBytes = 16384;  // the largest TLS plaintext record
 
-    explicit TlsTransport(TlsStats& stats);
+    static constexpr int kBatchRecords = 4;     // sealed per send(2) on our record layer
+
+    // own_records: TLS 1.3 connections move to our record layer after the handshake.
+    explicit TlsTransport(TlsStats& stats, bool own_records = true);
     ~TlsTransport();
     TlsTransport(const TlsTransport&) = delete;
     TlsTransport& operator=(const TlsTransport&) = delete;
@@ -63,6 +79,8 @@ public:
     void close_notify(uint32_t slot);
 
     bool established(uint32_t slot) const { return at(slot).flags & kEstablished; }
+    // On our record layer (the SSL object is gone).
+    bool own_records(uint32_t slot) const { return at(slot).flags & kOwn; }
     // The handshake failed or the connection broke: only raw bytes to discard are left.
     bool failed(uint32_t slot) const { return at(slot).flags & kFailed; }
     bool read_wants_write(uint32_t slot) const { return at(slot).flags & kReadWantsWrite; }
@@ -72,21 +90,36 @@ public:
     // Plaintext bytes handed to a write that blocked: the next write must start with them.
     uint32_t committed(uint32_t slot) const { return slot < conns_.size() ? conns_[slot].committed : 0; }
 
+    struct Own;  // a connection on our record layer (tls13_connection.h; public for OpenSSL's callbacks)
+
 private:
-    enum : uint8_t { kEstablished = 1, kFailed = 2, kReadWantsWrite = 4, kWriteWantsRead = 8 };
+    enum : uint8_t { kEstablished = 1, kFailed = 2, kReadWantsWrite = 4, kWriteWantsRead = 8, kOwn = 16 };
     struct Conn {
-        SSL* ssl = nullptr;
+        SSL* ssl = nullptr;  // the handshake, and TLS 1.2's records
+        Own* own = nullptr;  // from attach: the secrets being collected; after kOwn: the records
         uint32_t committed = 0;
         uint8_t flags = 0;
     };
     const Conn& at(uint32_t slot) const { return conns_[slot]; }
     TlsRead handshake(Conn& t);
+    bool hand_over(Conn& t);
     TlsRead read_records(Conn& t, uint8_t* buf, size_t cap, size_t* got);
     TlsRead fail(Conn& t, int ssl_error);
+    void free_own(Conn& t);
+    ssize_t write_openssl(Conn& t, const struct iovec* iov, int n);
+    // Our record layer (tls_transport_own.cpp).
+    TlsRead read_own(Conn& t, uint8_t* buf, size_t cap, size_t* got, bool to_eof);
+    TlsRead take_record(Conn& t, uint8_t* rec, size_t ciphertext_len, uint8_t* out, size_t* got);
+    TlsRead fail_own(Conn& t, uint8_t alert);
+    ssize_t write_own(Conn& t, const struct iovec* iov, int n);
+    bool send_tail(Own& o);
+    void send_alert(Conn& t, uint8_t level, uint8_t alert);
 
     TlsStats& stats_;
+    const bool own_records_;
     std::vector<Conn> conns_;               // by connection slot
-    std::unique_ptr<uint8_t[]> scratch_;    // one record of coalesced frames, shared by every connection
+    std::unique_ptr<uint8_t[]> scratch_;    // kBatchRecords sealed records (or OpenSSL's one), shared
+    std::unique_ptr<tls13::RecordCipher> cipher_;
 };
 
 }  // namespace wspush::engine

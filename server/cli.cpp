@@ -193,6 +193,9 @@ int parse_command_line(int argc, char** argv, Config& cfg) {
         ->type_name("FILE");
     app.add_option("--tls-key", cfg.tls_key, "PEM private key of --tls-cert; SIGHUP reloads it")->type_name("FILE");
     app.add_flag("--api-tls", cfg.api_tls, "serve the push API over TLS too, with the same certificate");
+    app.add_option("--tls-records", cfg.tls_records,
+                   "TLS 1.3 records after the handshake: wspush (ours; the SSL object is freed) or openssl")
+        ->type_name("LAYER")->capture_default_str()->check(one_of({"wspush", "openssl"}, "a record layer"));
     app.add_option("--auth", cfg.auth, "client login: none (first message is the uid) or jwt (a signed token)")
         ->type_name("MODE")->capture_default_str()->check(one_of({"none", "jwt"}, "an auth mode"));
     app.add_option("--jwt-secret-file", cfg.jwt_secret_file, "HS256: the shared secret (at least 32 bytes)")

@@ -213,6 +213,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     sc.handshake_timeout_ms = ms(cfg.handshake_timeout);
+    sc.tls_own_records = cfg.tls_records == "wspush";
     sc.login_timeout_ms = ms(cfg.login_timeout);
     sc.ping_interval_ms = ms(cfg.ping_interval);
     sc.idle_timeout_ms = ms(cfg.idle_timeout);

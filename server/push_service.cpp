@@ -350,11 +350,13 @@ std::string PushService::stats_line() const {
     if (const engine::TlsStats* t = server_->tls_stats()) {
         snprintf(buf, sizeof buf,
                  " tls_handshakes=%llu tls_resumed=%llu tls_failed=%llu tls_plain_http=%llu tls_aborted=%llu "
-                 "tls_reloads=%llu tls_reload_failures=%llu",
+                 "tls_reloads=%llu tls_reload_failures=%llu tls_own_records=%llu tls_key_updates=%llu "
+                 "tls_record_failures=%llu",
                  (unsigned long long)t->handshakes, (unsigned long long)t->resumed,
                  (unsigned long long)t->handshake_failures, (unsigned long long)t->plain_http,
                  (unsigned long long)t->handshake_aborted, (unsigned long long)t->reloads,
-                 (unsigned long long)t->reload_failures);
+                 (unsigned long long)t->reload_failures, (unsigned long long)t->own_records,
+                 (unsigned long long)t->key_updates, (unsigned long long)t->record_failures);
         line += buf;
     }
     line += " closes:";

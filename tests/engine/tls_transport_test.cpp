@@ -1,5 +1,7 @@
 // TlsTransport against an OpenSSL client over a socketpair: the record coalescing, the blocked
-// write's retry contract and the read draining that the edge-triggered loop relies on.
+// write's retry contract and the read draining that the edge-triggered loop relies on, on both
+// record layers (ours after a TLS 1.3 handshake, and OpenSSL's); then what only ours does:
+// KeyUpdate, the three suites, records cut anywhere, and hostile records.
 #include "engine/tls_transport.h"
 
 #include <gtest/gtest.h>
@@ -42,14 +44,16 @@ SSL_CTX* server_ctx() {
 
 struct Pair {
     TlsStats stats;
-    TlsTransport server{stats};
+    TlsTransport server;
     SSL_CTX* sctx = server_ctx();
     SSL_CTX* cctx = SSL_CTX_new(TLS_client_method());
     SSL* client = nullptr;
     int sfd = -1, cfd = -1;
     uint8_t buf[256 * 1024];
 
-    Pair() {
+    // own: the server's TLS 1.3 records on our layer; setup adjusts the client before it connects.
+    explicit Pair(bool own = true, void (*setup)(SSL_CTX*, SSL*) = nullptr, SSL_SESSION* resume = nullptr)
+        : server(stats, own) {
         int sv[2];
         socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
         sfd = sv[0];
@@ -57,6 +61,8 @@ struct Pair {
         EXPECT_TRUE(server.attach(7, sfd, sctx));
         SSL_CTX_set_verify(cctx, SSL_VERIFY_NONE, nullptr);
         client = SSL_new(cctx);
+        if (setup) setup(cctx, client);
+        if (resume) SSL_set_session(client, resume);
         SSL_set_fd(client, cfd);
         SSL_set_connect_state(client);
         for (int i = 0; i < 20 && !(server.established(7) && SSL_is_init_finished(client)); ++i) {
@@ -66,6 +72,7 @@ struct Pair {
         }
         EXPECT_TRUE(server.established(7));
         EXPECT_EQ(stats.handshakes, 1u);
+        EXPECT_EQ(server.own_records(7), own && SSL_version(client) == TLS1_3_VERSION);
     }
     ~Pair() {
         server.release(7);
@@ -91,10 +98,15 @@ std::vector<iovec> iovecs(std::vector<std::string>& parts) {
     return v;
 }
 
+class BothLayers : public ::testing::TestWithParam<bool> {};
+
 }  // namespace
 
-TEST(TlsTransport, CoalescesQueuedFramesIntoOneRecord) {
-    Pair p;
+INSTANTIATE_TEST_SUITE_P(TlsTransport, BothLayers, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& i) { return std::string(i.param ? "Ours" : "OpenSsl"); });
+
+TEST_P(BothLayers, CoalescesQueuedFramesIntoOneRecord) {
+    Pair p(GetParam());
     std::string junk = p.client_reads();  // the session ticket
     std::vector<std::string> parts;
     for (int i = 0; i < 100; ++i) parts.push_back(std::string(50, char('a' + i % 26)));
@@ -110,8 +122,8 @@ TEST(TlsTransport, CoalescesQueuedFramesIntoOneRecord) {
     EXPECT_EQ(p.client_reads(), all);
 }
 
-TEST(TlsTransport, SplitsLargeOutputIntoFullRecords) {
-    Pair p;
+TEST_P(BothLayers, SplitsLargeOutputIntoFullRecords) {
+    Pair p(GetParam());
     p.client_reads();
     std::vector<std::string> parts{std::string(40000, 'x'), std::string(10, 'y')};
     auto iov = iovecs(parts);
@@ -119,8 +131,8 @@ TEST(TlsTransport, SplitsLargeOutputIntoFullRecords) {
     EXPECT_EQ(p.client_reads(), parts[0] + parts[1]);
 }
 
-TEST(TlsTransport, BlockedWriteKeepsItsBytesCommittedUntilRetried) {
-    Pair p;
+TEST_P(BothLayers, BlockedWriteKeepsItsBytesCommittedUntilRetried) {
+    Pair p(GetParam());
     p.client_reads();
     int small = 4096;
     setsockopt(p.sfd, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
@@ -153,8 +165,8 @@ TEST(TlsTransport, BlockedWriteKeepsItsBytesCommittedUntilRetried) {
     EXPECT_EQ(got, sent);
 }
 
-TEST(TlsTransport, ReadFillsTheBufferThenReportsDrained) {
-    Pair p;
+TEST_P(BothLayers, ReadFillsTheBufferThenReportsDrained) {
+    Pair p(GetParam());
     SSL_set_mode(p.client, SSL_MODE_ENABLE_PARTIAL_WRITE);
     std::string data(150000, 'm');
     size_t n = 0, sent = 0;
@@ -173,9 +185,257 @@ TEST(TlsTransport, ReadFillsTheBufferThenReportsDrained) {
     EXPECT_GE(fulls, 1);
 }
 
-TEST(TlsTransport, PeerCloseIsClosed) {
-    Pair p;
+TEST_P(BothLayers, PeerCloseIsClosed) {
+    Pair p(GetParam());
     SSL_shutdown(p.client);
     size_t got = 0;
     EXPECT_EQ(p.server.read(7, p.buf, sizeof p.buf, &got), TlsRead::Closed);
+}
+
+// ---- our record layer only
+
+namespace {
+
+// Everything the server can read now, as one string (and the last read's result).
+std::string server_reads(Pair& p, TlsRead* last = nullptr, size_t cap = 65536) {
+    std::string out;
+    TlsRead r;
+    do {
+        size_t got = 0;
+        r = p.server.read(7, p.buf, cap, &got);
+        out.append(reinterpret_cast<char*>(p.buf), got);
+    } while (r == TlsRead::Full);
+    if (last) *last = r;
+    return out;
+}
+
+ssize_t server_writes(Pair& p, const std::string& s) {
+    iovec v{const_cast<char*>(s.data()), s.size()};
+    return p.server.write(7, &v, 1);
+}
+
+void client_writes(Pair& p, const std::string& s) {
+    size_t n = 0;
+    ASSERT_EQ(SSL_write_ex(p.client, s.data(), s.size(), &n), 1);
+    ASSERT_EQ(n, s.size());
+}
+
+}  // namespace
+
+TEST(TlsTransportOwn, ClientKeyUpdateRotatesBothDirections) {
+    Pair p;
+    p.client_reads();
+    client_writes(p, "before");
+    EXPECT_EQ(server_reads(p), "before");
+    // The client moves to its next keys and asks us to move too.
+    ASSERT_EQ(SSL_key_update(p.client, SSL_KEY_UPDATE_REQUESTED), 1);
+    client_writes(p, "after");  // sends the KeyUpdate, then data under the new keys
+    EXPECT_EQ(server_reads(p), "after");
+    EXPECT_EQ(p.stats.key_updates, 1u);
+    // Our next data goes after our own KeyUpdate, under our next keys: the client reads it.
+    ASSERT_EQ(server_writes(p, "reply"), 5);
+    EXPECT_EQ(p.client_reads(), "reply");
+    EXPECT_EQ(SSL_get_key_update_type(p.client), SSL_KEY_UPDATE_NONE);  // its request was answered
+    // Again, without a request: only the client's keys move.
+    ASSERT_EQ(SSL_key_update(p.client, SSL_KEY_UPDATE_NOT_REQUESTED), 1);
+    client_writes(p, "third");
+    EXPECT_EQ(server_reads(p), "third");
+    ASSERT_EQ(server_writes(p, "fourth"), 6);
+    EXPECT_EQ(p.client_reads(), "fourth");
+    EXPECT_EQ(p.stats.key_updates, 2u);
+    EXPECT_EQ(p.stats.record_failures, 0u);
+}
+
+class EverySuite : public ::testing::TestWithParam<const char*> {};
+INSTANTIATE_TEST_SUITE_P(TlsTransportOwn, EverySuite,
+                         ::testing::Values("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+                                           "TLS_CHACHA20_POLY1305_SHA256"));
+
+TEST_P(EverySuite, RoundTripsAndKeyUpdates) {
+    static const char* suite;
+    suite = GetParam();
+    Pair p(true, [](SSL_CTX*, SSL* c) { SSL_set_ciphersuites(c, suite); });
+    ASSERT_STREQ(SSL_CIPHER_get_name(SSL_get_current_cipher(p.client)), suite);
+    p.client_reads();
+    std::string big(100000, 'b');
+    for (size_t i = 0; i < big.size(); ++i) big[i] = char(i * 7);
+    ASSERT_EQ(server_writes(p, big), ssize_t(big.size()));
+    std::string got;
+    for (int i = 0; i < 100 && got.size() < big.size(); ++i) got += p.client_reads();
+    EXPECT_EQ(got, big);
+    ASSERT_EQ(SSL_key_update(p.client, SSL_KEY_UPDATE_REQUESTED), 1);
+    client_writes(p, "x");
+    EXPECT_EQ(server_reads(p), "x");
+    ASSERT_EQ(server_writes(p, "y"), 1);
+    EXPECT_EQ(p.client_reads(), "y");
+}
+
+TEST(TlsTransportOwn, TlsTwelveStaysWithOpenSsl) {
+    Pair p(true, [](SSL_CTX*, SSL* c) { SSL_set_max_proto_version(c, TLS1_2_VERSION); });
+    EXPECT_FALSE(p.server.own_records(7));
+    EXPECT_EQ(p.stats.own_records, 0u);
+    client_writes(p, "hello");
+    EXPECT_EQ(server_reads(p), "hello");
+}
+
+TEST(TlsTransportOwn, ResumedSessionIsHandedOverToo) {
+    SSL_SESSION* session = nullptr;
+    SSL_CTX* shared_sctx = nullptr;
+    {
+        Pair first;
+        first.client_reads();  // the ticket
+        session = SSL_get1_session(first.client);
+        ASSERT_TRUE(SSL_SESSION_is_resumable(session));
+        // The ticket is sealed with first.sctx's keys: the second server must use that context.
+        shared_sctx = first.sctx;
+        SSL_CTX_up_ref(shared_sctx);
+        SSL_shutdown(first.client);  // freed without it, OpenSSL marks the session not resumable
+    }
+    TlsStats stats;
+    TlsTransport server(stats, true);
+    SSL_CTX* cctx = SSL_CTX_new(TLS_client_method());
+    int sv[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+    ASSERT_TRUE(server.attach(3, sv[0], shared_sctx));
+    SSL* client = SSL_new(cctx);
+    SSL_set_fd(client, sv[1]);
+    SSL_set_session(client, session);
+    SSL_set_connect_state(client);
+    uint8_t buf[65536];
+    for (int i = 0; i < 20 && !(server.established(3) && SSL_is_init_finished(client)); ++i) {
+        SSL_do_handshake(client);
+        size_t got = 0;
+        server.read(3, buf, sizeof buf, &got);
+    }
+    EXPECT_TRUE(SSL_session_reused(client));
+    EXPECT_EQ(stats.resumed, 1u);
+    EXPECT_TRUE(server.own_records(3));
+    size_t n = 0;
+    ASSERT_EQ(SSL_write_ex(client, "resumed", 7, &n), 1);
+    size_t got = 0;
+    server.read(3, buf, sizeof buf, &got);
+    EXPECT_EQ(std::string(reinterpret_cast<char*>(buf), got), "resumed");
+    iovec v{const_cast<char*>("ok"), 2};
+    ASSERT_EQ(server.write(3, &v, 1), 2);
+    char b[64];
+    for (int i = 0; i < 5 && SSL_read_ex(client, b, sizeof b, &n) != 1; ++i) {
+    }
+    EXPECT_EQ(std::string(b, n), "ok");
+    server.release(3);
+    SSL_free(client);
+    SSL_SESSION_free(session);
+    SSL_CTX_free(cctx);
+    SSL_CTX_free(shared_sctx);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+// The client's records reach the server cut at every possible place: a byte at a time.
+TEST(TlsTransportOwn, RecordsArrivingAByteAtATime) {
+    Pair p;
+    p.client_reads();
+    // Capture the client's records from the socket instead of letting the server read them.
+    std::string expect;
+    for (int i = 0; i < 3; ++i) {
+        std::string part(i == 1 ? 20000 : 300, char('0' + i));
+        expect += part;
+        client_writes(p, part);
+    }
+    std::string wire(70000, '\0');
+    ssize_t n = recv(p.sfd, wire.data(), wire.size(), 0);
+    ASSERT_GT(n, 0);
+    wire.resize(size_t(n));
+    // Feed them back through a second socketpair whose server end the transport reads.
+    int sv[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+    ASSERT_EQ(dup2(sv[0], p.sfd), p.sfd);
+    std::string got;
+    for (size_t i = 0; i < wire.size(); ++i) {
+        ASSERT_EQ(send(sv[1], wire.data() + i, 1, 0), 1);
+        TlsRead r;
+        got += server_reads(p, &r);
+        ASSERT_EQ(r, TlsRead::Drained) << "at byte " << i;
+    }
+    EXPECT_EQ(got, expect);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+namespace {
+
+// Replaces the client's next record on the wire with what mangle makes of it, and returns
+// what the server's read says.
+TlsRead server_reads_mangled(Pair& p, void (*mangle)(std::string&), const std::string& delivered = "") {
+    client_writes(p, "payload");
+    std::string wire(4096, '\0');
+    ssize_t n = recv(p.sfd, wire.data(), wire.size(), 0);
+    EXPECT_GT(n, 0);
+    wire.resize(size_t(std::max<ssize_t>(n, 0)));
+    mangle(wire);
+    int sv[2];
+    socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
+    dup2(sv[0], p.sfd);
+    close(sv[0]);
+    send(sv[1], wire.data(), wire.size(), 0);
+    TlsRead r;
+    std::string got = server_reads(p, &r);
+    EXPECT_EQ(got, delivered);  // nothing of a bad record is delivered
+    p.cfd = dup2(sv[1], p.cfd);
+    close(sv[1]);
+    return r;
+}
+
+}  // namespace
+
+TEST(TlsTransportOwn, TamperedRecordFailsWithoutDelivering) {
+    Pair p;
+    EXPECT_EQ(server_reads_mangled(p, [](std::string& w) { w[10] ^= 1; }), TlsRead::Failed);
+    EXPECT_EQ(p.stats.record_failures, 1u);
+    EXPECT_TRUE(p.server.failed(7));
+    EXPECT_EQ(server_writes(p, "more"), 4);  // a failed connection's queue is only emptied
+}
+
+TEST(TlsTransportOwn, ReplayedRecordFails) {
+    Pair p;
+    EXPECT_EQ(server_reads_mangled(p, [](std::string& w) { w += w; }, "payload"), TlsRead::Failed);
+    EXPECT_EQ(p.stats.record_failures, 1u);
+}
+
+TEST(TlsTransportOwn, ClearRecordTypesAfterTheHandshakeFail) {
+    for (uint8_t type : {20, 21, 22, 24, 0}) {
+        Pair p;
+        static uint8_t t;
+        t = type;
+        EXPECT_EQ(server_reads_mangled(p, [](std::string& w) { w[0] = char(t); }), TlsRead::Failed) << int(type);
+    }
+}
+
+TEST(TlsTransportOwn, OversizedAndUndersizedLengthsFail) {
+    {
+        Pair p;  // 2^14 + 257: record_overflow, refused before a byte of it is buffered
+        EXPECT_EQ(server_reads_mangled(p, [](std::string& w) { w[3] = 0x41, w[4] = 0x01; }), TlsRead::Failed);
+    }
+    {
+        Pair p;  // shorter than a tag
+        EXPECT_EQ(server_reads_mangled(p, [](std::string& w) { w[3] = 0, w[4] = 16; }), TlsRead::Failed);
+    }
+}
+
+TEST(TlsTransportOwn, TruncatedRecordAtEofIsClosed) {
+    Pair p;
+    EXPECT_EQ(server_reads_mangled(p, [](std::string& w) { w.resize(w.size() - 3); }), TlsRead::Drained);
+    shutdown(p.cfd, SHUT_WR);
+    size_t got = 0;
+    EXPECT_EQ(p.server.read(7, p.buf, sizeof p.buf, &got, true), TlsRead::Closed);
+    EXPECT_EQ(got, 0u);
+}
+
+TEST(TlsTransportOwn, CloseNotifyReachesTheClient) {
+    Pair p;
+    p.client_reads();
+    p.server.close_notify(7);
+    char b[16];
+    size_t n = 0;
+    EXPECT_EQ(SSL_read_ex(p.client, b, sizeof b, &n), 0);
+    EXPECT_EQ(SSL_get_error(p.client, 0), SSL_ERROR_ZERO_RETURN);
 }

@@ -90,10 +90,22 @@ class TlsCase(WspushTestCase):
 class TlsServes(TlsCase):
     server_options = {"--stats-interval": "0.1", "--max-backlog": str(64 << 20)}
 
+    own_records = True  # TLS 1.3 connections move to wspush's record layer after the handshake
+
     async def test_wss_login_and_route_with_ecdsa_chain(self):
         ws = await self.login("alice")
         await ws.send("alice:" + "x" * 100000)
         self.assertEqual(await self.recv(ws), "x" * 100000)
+
+    async def test_tls13_connections_use_the_configured_record_layer(self):
+        ws = await self.login("bob")
+        await ws.send("bob:hi")
+        self.assertEqual(await self.recv(ws), "hi")
+        await self.until_stat("tls_handshakes", 1)
+        await asyncio.sleep(0.3 * SLOW)  # a stats line after the handshake
+        stats = self.stats()
+        self.assertEqual(stats["tls_own_records"], stats["tls_handshakes"] if self.own_records else 0)
+        self.assertEqual(stats["tls_record_failures"], 0)
 
     async def test_healthz_over_https(self):
         conn = http.client.HTTPSConnection("127.0.0.1", self.server.port, context=client_ssl_context(),
@@ -143,6 +155,8 @@ class TlsServes(TlsCase):
         out = await asyncio.to_thread(run)
         self.assertIn("KEYUPDATE", out)
         self.assertIn('{"status":"ok"}', out)
+        if self.own_records:
+            await self.until_stat("tls_key_updates", 1)
 
     async def test_tls12_renegotiation_is_refused(self):
         out = await asyncio.to_thread(openssl_client, self.server.port, "-tls1_2", stdin=b"R\n")
@@ -167,6 +181,12 @@ class TlsServes(TlsCase):
             if len(got) % 30 == 0:
                 await asyncio.sleep(0.05)
         self.assertEqual(got, messages)
+
+
+class TlsServesOnOpenSslRecords(TlsServes):
+    """The same, with --tls-records openssl: the fallback keeps working."""
+    server_options = {**TlsServes.server_options, "--tls-records": "openssl"}
+    own_records = False
 
 
 class TlsRefuses(TlsCase):
