@@ -46,6 +46,11 @@ void Server::on_readable_tls(Connection& c, bool hangup) {
             case TlsRead::WantWrite: set_want_write(c, true); return;  // on_writable_tls reads again
             case TlsRead::PlainHttp: refuse_plain_http(c); return;
             case TlsRead::Closed:
+                // A clean end of the client's side is a FIN, as on a plain socket: what we owe
+                // it (a response, our close frame) still goes out.
+                if (tls_->peer_closed_cleanly(slot)) return on_peer_eof(c);
+                reap(c);
+                return;
             case TlsRead::Failed: reap(c); return;
         }
     }

@@ -83,6 +83,9 @@ public:
     bool own_records(uint32_t slot) const { return at(slot).flags & kOwn; }
     // The handshake failed or the connection broke: only raw bytes to discard are left.
     bool failed(uint32_t slot) const { return at(slot).flags & kFailed; }
+    // read() said Closed because the client ended its side cleanly (close_notify, or a FIN
+    // between records): answers already queued can still be written (a TLS half-close).
+    bool peer_closed_cleanly(uint32_t slot) const { return (at(slot).flags & (kReadClosed | kFailed)) == kReadClosed; }
     bool read_wants_write(uint32_t slot) const { return at(slot).flags & kReadWantsWrite; }
     // A write waits for the peer's bytes (only possible mid-handshake; never in practice).
     bool write_wants_read(uint32_t slot) const { return at(slot).flags & kWriteWantsRead; }
@@ -93,7 +96,14 @@ public:
     struct Own;  // a connection on our record layer (tls13_connection.h; public for OpenSSL's callbacks)
 
 private:
-    enum : uint8_t { kEstablished = 1, kFailed = 2, kReadWantsWrite = 4, kWriteWantsRead = 8, kOwn = 16 };
+    enum : uint8_t {
+        kEstablished = 1,
+        kFailed = 2,
+        kReadWantsWrite = 4,
+        kWriteWantsRead = 8,
+        kOwn = 16,
+        kReadClosed = 32,  // our layer: the client's close_notify or FIN between records; we may still write
+    };
     struct Conn {
         SSL* ssl = nullptr;  // the handshake, and TLS 1.2's records
         Own* own = nullptr;  // from attach: the secrets being collected; after kOwn: the records

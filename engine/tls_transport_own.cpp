@@ -70,10 +70,10 @@ TlsRead TlsTransport::take_record(Conn& t, uint8_t* rec, size_t ciphertext_len, 
             *got += in.length;
             return TlsRead::Full;
         case kAlert:
-            // close_notify (or user_canceled before it) ends the connection cleanly; any other
-            // alert is the client's error report: either way nothing more comes.
+            // close_notify ends the client's side cleanly (we may still answer: RFC 8446 §6.1);
+            // any other alert is the client's error report. Either way nothing more comes.
             if (in.length != 2) return fail_own(t, kDecodeError);
-            t.flags |= kFailed;
+            t.flags |= p[1] == kCloseNotify ? kReadClosed : kFailed;
             return TlsRead::Closed;
         case kHandshake: {
             PostHandshake h = read_post_handshake(p, in.length);
@@ -92,6 +92,7 @@ TlsRead TlsTransport::read_own(Conn& t, uint8_t* buf, size_t cap, size_t* got, b
     Own& o = *t.own;
     *got = 0;
     if (t.flags & kFailed) return TlsRead::Failed;
+    if (t.flags & kReadClosed) return TlsRead::Closed;
     // With to_eof (the peer hung up) a short read does not mean "empty": read until EOF.
     for (;;) {
         // Room for one more whole record's plaintext, or the caller comes back (Full).
@@ -102,7 +103,10 @@ TlsRead TlsTransport::read_own(Conn& t, uint8_t* buf, size_t cap, size_t* got, b
             uint8_t* dst = in_head ? o.head + o.head_len : o.carry + o.carry_len;
             const size_t need = in_head ? kHeader - o.head_len : o.carry_need - o.carry_len;
             ssize_t n = read_some(o.fd, dst, need);
-            if (n == 0) return TlsRead::Closed;  // EOF inside a record: truncated
+            if (n == 0) {  // EOF inside a record: truncated
+                t.flags |= kFailed;
+                return TlsRead::Closed;
+            }
             if (n < 0) return errno == EAGAIN ? TlsRead::Drained : TlsRead::Closed;
             if (in_head) {
                 o.head_len = static_cast<uint8_t>(o.head_len + n);
@@ -136,7 +140,10 @@ TlsRead TlsTransport::read_own(Conn& t, uint8_t* buf, size_t cap, size_t* got, b
         //    record is carried to the next read.
         const size_t start = *got;
         ssize_t n = read_some(o.fd, buf + start, cap - start);
-        if (n == 0) return TlsRead::Closed;
+        if (n == 0) {  // a FIN between records: like a plaintext client's (no truncation possible)
+            t.flags |= kReadClosed;
+            return TlsRead::Closed;
+        }
         if (n < 0) return errno == EAGAIN ? TlsRead::Drained : TlsRead::Closed;
         const size_t end = start + static_cast<size_t>(n);
         size_t r = start;

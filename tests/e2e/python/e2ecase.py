@@ -55,6 +55,10 @@ class WspushTestCase(unittest.IsolatedAsyncioTestCase):
         # would print "Executing <Task ...> took 0.8 seconds" on a loaded machine).
         await asyncio.to_thread(self.server.start)
 
+    def tls_kwargs(self):
+        """For a websockets.connect() of a test's own: the test CA when the server speaks TLS."""
+        return {"ssl": client_ssl_context()} if self.server.tls else {}
+
     async def connect(self, **kwargs):
         kwargs.setdefault("ping_interval", None)
         kwargs.setdefault("open_timeout", self.PROMPT)

@@ -16,11 +16,10 @@ if os.environ.get("WSPUSH_E2E_TLS") == "1":
 
     # Known gaps of TLS, left out of the TLS pass until fixed (they pass in the plain pass):
     # limit answers (429/503) are written at accept, before a TLS handshake exists, so a TLS
-    # client sees a bare close; a TLS peer's EOF reaps the connection instead of answering a
-    # half-closed request; early 413/400 answers while the client still sends. test_auth opens
-    # its clients with websockets.connect() itself, without the test CA (a test-side gap).
-    PLAINTEXT_ONLY = ("test_conn_limits.", "test_half_close.", "test_http_strictness.", "test_http.MaxConns.",
-                      "test_auth.")
+    # client sees a bare close; early 413/400 answers while the client still sends.
+    # test_half_close speaks plaintext on raw sockets (500 rounds); the TLS half-close (a
+    # request, then close_notify and FIN, still answered) is test_tls's.
+    PLAINTEXT_ONLY = ("test_conn_limits.", "test_half_close.", "test_http_strictness.", "test_http.MaxConns.")
 
     def protocol_tests(s):
         for t in s:

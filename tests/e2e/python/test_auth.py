@@ -30,7 +30,7 @@ class TokenCase(WspushTestCase):
 
     async def login_url(self, token, uid="alice"):
         ws = await websockets.connect(self.url_with(token), ping_interval=None, open_timeout=self.PROMPT,
-                                      close_timeout=1.0 * SLOW)
+                                      close_timeout=1.0 * SLOW, **self.tls_kwargs())
         self.addAsyncCleanup(self._close_quietly, ws)
         self.assertEqual(await self.recv(ws), f"login success, your uid is {uid}")
         return ws
@@ -70,7 +70,8 @@ class Hs256Login(TokenCase):
 
     async def test_bad_url_token_gets_401_from_a_real_client(self):
         with self.assertRaises(websockets.exceptions.InvalidStatusCode) as cm:
-            await websockets.connect(self.url_with(keys.hs256(secret=keys.OTHER_SECRET)), open_timeout=self.PROMPT)
+            await websockets.connect(self.url_with(keys.hs256(secret=keys.OTHER_SECRET)), open_timeout=self.PROMPT,
+                                     **self.tls_kwargs())
         self.assertEqual(cm.exception.status_code, 401)
 
     async def test_bad_url_tokens_get_401_with_the_reason(self):
@@ -321,7 +322,7 @@ class TokenCommand(unittest.TestCase):
 class AuthNoneIgnoresUrlTokens(WspushTestCase):
     async def test_seed_login_is_unchanged_and_a_token_parameter_means_nothing(self):
         ws = await websockets.connect(f"{self.server.url}?token=whatever", ping_interval=None,
-                                      open_timeout=self.PROMPT)
+                                      open_timeout=self.PROMPT, **self.tls_kwargs())
         self.addAsyncCleanup(self._close_quietly, ws)
         await ws.send("alice")
         self.assertEqual(await self.recv(ws), "login success, your uid is alice")

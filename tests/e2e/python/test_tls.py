@@ -183,6 +183,53 @@ class TlsServes(TlsCase):
         self.assertEqual(got, messages)
 
 
+    def _half_closed_request(self, with_close_notify):
+        """GET /healthz, then (close_notify and) FIN at once; everything the server sends back."""
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = client_ssl_context().wrap_bio(incoming, outgoing, server_hostname="127.0.0.1")
+        sock = socket.create_connection(("127.0.0.1", self.server.port), timeout=5 * SLOW)
+        self.addCleanup(sock.close)
+        def pump():  # one round: our pending bytes out, the server's in
+            if outgoing.pending:
+                sock.sendall(outgoing.read())
+        while True:
+            try:
+                tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                pump()
+                data = sock.recv(65536)
+                if not data:
+                    self.fail("EOF during the handshake")
+                incoming.write(data)
+        tls.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        if with_close_notify:
+            try:
+                tls.unwrap()  # writes close_notify, then would wait for the server's
+            except ssl.SSLWantReadError:
+                pass
+        pump()
+        sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        while data := sock.recv(65536):
+            incoming.write(data)
+            try:
+                while chunk := tls.read(65536):
+                    answer += chunk
+            except (ssl.SSLWantReadError, ssl.SSLZeroReturnError):
+                pass
+        incoming.write_eof()
+        return answer
+
+    async def test_half_closed_request_is_answered_after_fin(self):
+        if not self.own_records:
+            self.skipTest("OpenSSL's record layer ends the connection at the client's EOF")
+        for with_close_notify in (False, True):
+            answer = await asyncio.to_thread(self._half_closed_request, with_close_notify)
+            self.assertTrue(answer.startswith(b"HTTP/1.1 200 OK\r\n"), (with_close_notify, answer))
+            self.assertTrue(answer.endswith(b'{"status":"ok"}\n'), answer)
+
+
 class TlsServesOnOpenSslRecords(TlsServes):
     """The same, with --tls-records openssl: the fallback keeps working."""
     server_options = {**TlsServes.server_options, "--tls-records": "openssl"}
