@@ -22,6 +22,9 @@
 #
 #   BENCH_QUICK=1     smaller end-to-end counts (the end-to-end part takes about 3 minutes)
 #   BENCH_REPEATS=N   runs per scenario and server (default 3)
+#   BENCH_ONLY=REGEX  only the end-to-end scenarios whose name matches (e.g. 'tls_|p2p_max');
+#                     the microbenchmarks, API and login benches are skipped, and the table shows
+#                     "-" for the scenarios left out
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${WSPUSH_BUILD:-build}
@@ -52,7 +55,9 @@ declare -A MICRO_ARGS=(
     [bench_registry]="--benchmark_min_time=0.1 --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true"
     [bench_auth]="--benchmark_min_time=0.1 --benchmark_repetitions=3 --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true"
 )
+ONLY=${BENCH_ONLY:-}
 for b in bench_codec bench_registry bench_auth; do
+    [ -n "$ONLY" ] && break
     if [ -x "$BUILD/$b" ]; then
         echo "== $b (full output: $OUT/$b.log)"
         # shellcheck disable=SC2086
@@ -167,6 +172,7 @@ failed=0
 echo "== end-to-end: ${#SCENARIOS[@]} scenarios x 2 servers x $REPEATS runs (order alternating, warm-up: wsload $WARMUP)"
 for entry in "${SCENARIOS[@]}"; do
     IFS='|' read -r name cert runs args <<<"$entry"
+    [ -n "$ONLY" ] && ! [[ $name =~ $ONLY ]] && continue
     [ "$runs" = - ] && runs=$REPEATS
     echo "   $name: wsload $args"
     for r in $(seq "$runs"); do
@@ -177,11 +183,17 @@ for entry in "${SCENARIOS[@]}"; do
     done
 done
 
-WSPUSH_BUILD="$BUILD" DURATION="${API_BENCH_SECONDS:-$([ "$QUICK" = 1 ] && echo 2 || echo 5)}" bench/api_bench.sh || failed=1  # HTTP push API pushes/s
-BENCH_QUICK=$QUICK node bench/compare.js "$OUT" || failed=1
-WSPUSH_BUILD="$BUILD" CONNECTIONS=$CONNECT_N REPS=$([ "$QUICK" = 1 ] && echo 1 || echo 3) \
-    bench/auth_bench.sh || failed=1  # logins/s by --auth mode
-if command -v gnuplot >/dev/null; then
+if [ -n "$ONLY" ]; then
+    BENCH_QUICK=$QUICK BENCH_ONLY=$ONLY node bench/compare.js "$OUT" || failed=1
+else
+    WSPUSH_BUILD="$BUILD" DURATION="${API_BENCH_SECONDS:-$([ "$QUICK" = 1 ] && echo 2 || echo 5)}" bench/api_bench.sh || failed=1  # HTTP push API pushes/s
+    BENCH_QUICK=$QUICK node bench/compare.js "$OUT" || failed=1
+    WSPUSH_BUILD="$BUILD" CONNECTIONS=$CONNECT_N REPS=$([ "$QUICK" = 1 ] && echo 1 || echo 3) \
+        bench/auth_bench.sh || failed=1  # logins/s by --auth mode
+fi
+if [ -n "$ONLY" ]; then
+    echo "bench: BENCH_ONLY set, no picture"
+elif command -v gnuplot >/dev/null; then
     gnuplot -e "dir='$OUT'" bench/report.gnuplot && echo "picture: $OUT/report.png"
 else
     echo "bench: gnuplot not installed, no picture"
