@@ -66,7 +66,8 @@ UNIT_TESTS := $(if $(test_codec_src),$(BUILD)/test_codec) \
 PROGRAMS := $(BUILD)/wspush $(if $(wsload_src),$(BUILD)/wsload)
 BENCHES  := $(if $(wildcard bench/bench_codec.cpp),$(BUILD)/bench_codec) \
             $(if $(wildcard bench/bench_registry.cpp),$(BUILD)/bench_registry) \
-            $(if $(wildcard bench/bench_auth.cpp),$(BUILD)/bench_auth)
+            $(if $(wildcard bench/bench_auth.cpp),$(BUILD)/bench_auth) \
+            $(if $(wildcard bench/bench_tls.cpp),$(BUILD)/bench_tls)
 
 .PHONY: all deps run test unit e2e asan fuzz fuzz-short bench bench-cluster clean FORCE
 all: $(PROGRAMS) $(UNIT_TESTS) $(BENCHES)
@@ -131,6 +132,10 @@ $(BUILD)/bench_registry: $(call obj,bench/bench_registry.cpp) $(LIBREGISTRY)
 # libjwt is linked here only, as the baseline our token verifier was chosen against.
 $(BUILD)/bench_auth: $(call obj,bench/bench_auth.cpp) $(LIBAUTH)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(AUTH_LIBS) -ljwt -lbenchmark
+
+# The TLS 1.3 record layer (engine/tls13_records) against OpenSSL's, both over libssl.
+$(BUILD)/bench_tls: $(call obj,bench/bench_tls.cpp) $(call obj,engine/tls13_records.cpp)
+	$(CXX) $(LDFLAGS) -o $@ $^ -lssl -lcrypto -lbenchmark
 
 deps:
 	@tools/install-deps.sh
