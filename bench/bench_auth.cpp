@@ -25,6 +25,7 @@
 #include <string>
 
 #include "auth/token_minter.h"
+#include "bench/median_reporter.h"
 #include "auth/token_verifier.h"
 #include "tests/auth/token_test_keys.h"
 
@@ -121,41 +122,21 @@ BENCHMARK(BM_Wspush_ES256);
 BENCHMARK(BM_Libjwt_ES256);
 
 // Prints ns per verify of each, and libjwt's time over ours per algorithm.
-class RatioReporter : public benchmark::ConsoleReporter {
+class RatioReporter : public wspush::bench::MedianReporter {
 public:
-    void ReportRuns(const std::vector<Run>& runs) override {
-        for (const Run& run : runs) {
-            if (run.error_occurred) continue;
-            bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
-            if (run.run_type == Run::RT_Iteration || median) {
-                std::string name = run.run_name.function_name;
-                if (median || !ns_.count(name)) ns_[name] = run.GetAdjustedCPUTime();
-            }
-        }
-        ConsoleReporter::ReportRuns(runs);
-    }
     void Finalize() override {
-        ConsoleReporter::Finalize();
+        MedianReporter::Finalize();
         printf("\nratio libjwt / wspush per token verify (CPU ns each; how many times slower libjwt is)\n");
         for (const char* alg : {"HS256", "RS256", "ES256"}) {
-            double ours = ns_["BM_Wspush_" + std::string(alg)], theirs = ns_["BM_Libjwt_" + std::string(alg)];
+            double ours = ns("BM_Wspush_" + std::string(alg)), theirs = ns("BM_Libjwt_" + std::string(alg));
             if (ours > 0 && theirs > 0)
                 printf("  %s  wspush %8.0f ns  libjwt %8.0f ns  ratio %.1fx\n", alg, ours, theirs, theirs / ours);
         }
-        if (ns_.count("BM_RawHmac_HS256"))
-            printf("  HS256 floor (one-shot HMAC + memcmp, no parsing): %.0f ns\n", ns_["BM_RawHmac_HS256"]);
+        if (ns("BM_RawHmac_HS256") > 0)
+            printf("  HS256 floor (one-shot HMAC + memcmp, no parsing): %.0f ns\n", ns("BM_RawHmac_HS256"));
     }
-
-private:
-    std::map<std::string, double> ns_;
 };
 
 }  // namespace
 
-int main(int argc, char** argv) {
-    benchmark::Initialize(&argc, argv);
-    RatioReporter reporter;
-    benchmark::RunSpecifiedBenchmarks(&reporter);
-    benchmark::Shutdown();
-    return 0;
-}
+int main(int argc, char** argv) { return wspush::bench::run_with<RatioReporter>(argc, argv); }

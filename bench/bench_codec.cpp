@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/median_reporter.h"
 #include "codec/frame_encoder.h"
 #include "codec/frame_parser.h"
 #include "codec/unmask.h"
@@ -197,11 +198,4 @@ private:
 
 }  // namespace
 
-int main(int argc, char** argv) {
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    RatioReporter reporter;
-    benchmark::RunSpecifiedBenchmarks(&reporter);
-    benchmark::Shutdown();
-    return 0;
-}
+int main(int argc, char** argv) { return wspush::bench::run_with<RatioReporter>(argc, argv); }

@@ -13,6 +13,7 @@
 #include <new>
 #include <string_view>
 
+#include "engine/iov_cursor.h"
 #include "engine/log.h"
 #include "engine/tls13_connection.h"
 #include "engine/tls13_records.h"
@@ -330,6 +331,19 @@ TlsRead TlsTransport::read_records(Conn& t, uint8_t* buf, size_t cap, size_t* go
     return TlsRead::Full;
 }
 
+// Copies up to cap bytes from at's position into out (several frames: one record's worth).
+// Does not move at.
+size_t gather(const IovCursor& at, uint8_t* out, size_t cap) {
+    size_t len = 0;
+    for (int j = at.i; j < at.n && len < cap; ++j) {
+        size_t skip = j == at.i ? at.off : 0;
+        size_t take = std::min(at.iov[j].iov_len - skip, cap - len);
+        memcpy(out + len, static_cast<const uint8_t*>(at.iov[j].iov_base) + skip, take);
+        len += take;
+    }
+    return len;
+}
+
 ssize_t TlsTransport::write(uint32_t slot, const struct iovec* iov, int n) {
     Conn& t = conns_[slot];
     size_t total = 0;
@@ -343,25 +357,19 @@ ssize_t TlsTransport::write(uint32_t slot, const struct iovec* iov, int n) {
 
 ssize_t TlsTransport::write_openssl(Conn& t, const struct iovec* iov, int n) {
     size_t done = 0;
-    int i = 0;
-    size_t off = 0;  // into iov[i]
-    while (i < n) {
+    IovCursor at{iov, n};
+    at.advance(0);
+    while (!at.at_end()) {
         // The next record: a frame's own bytes when it alone fills one (no copy), else as many
         // queued frames as fit, copied into the scratch buffer. The choice depends only on the
         // queue's head, so a retry after WANT_WRITE passes the same bytes again.
         const uint8_t* src;
         size_t len;
-        if (iov[i].iov_len - off >= kRecordBytes) {
-            src = static_cast<const uint8_t*>(iov[i].iov_base) + off;
+        if (at.left_in_this() >= kRecordBytes) {
+            src = at.here();
             len = kRecordBytes;
         } else {
-            len = 0;
-            for (int j = i; j < n && len < kRecordBytes; ++j) {
-                size_t skip = j == i ? off : 0;
-                size_t take = std::min(iov[j].iov_len - skip, kRecordBytes - len);
-                memcpy(scratch_.get() + len, static_cast<const uint8_t*>(iov[j].iov_base) + skip, take);
-                len += take;
-            }
+            len = gather(at, scratch_.get(), kRecordBytes);
             src = scratch_.get();
         }
         size_t written = 0;
@@ -377,17 +385,7 @@ ssize_t TlsTransport::write_openssl(Conn& t, const struct iovec* iov, int n) {
         }
         t.committed = 0;
         done += written;
-        // Advance (i, off) by written bytes.
-        while (written > 0) {
-            size_t left = iov[i].iov_len - off;
-            if (written < left) {
-                off += written;
-                break;
-            }
-            written -= left;
-            ++i;
-            off = 0;
-        }
+        at.advance(written);
     }
     return static_cast<ssize_t>(done);
 }

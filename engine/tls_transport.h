@@ -53,6 +53,9 @@ enum class TlsRead : uint8_t {
 namespace tls13 {
 class RecordCipher;
 }
+struct IovCursor;
+// Copies up to cap bytes of the frames from at's position into out; returns how many.
+size_t gather(const IovCursor& at, uint8_t* out, size_t cap);
 
 class TlsTransport {
 public:

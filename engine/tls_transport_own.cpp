@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "engine/iov_cursor.h"
 #include "engine/log.h"
 #include "engine/tls13_connection.h"
 #include "engine/tls13_records.h"
@@ -192,32 +193,19 @@ ssize_t TlsTransport::write_own(Conn& t, const struct iovec* iov, int n) {
         return -1;
     };
     size_t done = 0;
-    int i = 0;
-    size_t off = 0;  // into iov[i]
-    auto advance = [&](size_t bytes) {
-        while (bytes > 0 && i < n) {
-            size_t left = iov[i].iov_len - off;
-            if (bytes < left) {
-                off += bytes;
-                return;
-            }
-            bytes -= left;
-            ++i;
-            off = 0;
-        }
-    };
+    IovCursor at{iov, n};
+    at.advance(0);
     if (o.tail) {  // a record half sent: its plaintext is the first committed bytes passed again
         if (!send_tail(o)) {
             if (errno != EAGAIN) return broken();
             return 0;
         }
         done = t.committed;
-        advance(t.committed);
+        at.advance(t.committed);
         t.committed = 0;
     }
-    while (i < n && iov[i].iov_len == off) ++i, off = 0;
     uint8_t* out = scratch_.get();
-    while (i < n) {
+    while (!at.at_end()) {
         // Seal up to kBatchRecords records into the scratch buffer.
         struct Sealed {
             size_t end;    // the record's end in out
@@ -234,28 +222,22 @@ ssize_t TlsTransport::write_own(Conn& t, const struct iovec* iov, int n) {
             o.update_owed = false;
             sealed[count++] = {used, 0};
         }
-        for (int k = 0; k < kBatchRecords && i < n; ++k) {
+        for (int k = 0; k < kBatchRecords && !at.at_end(); ++k) {
             uint8_t* rec = out + used;
             const uint8_t* src;
             size_t len;
-            if (iov[i].iov_len - off >= kMaxPlaintext) {  // a large frame: sealed from where it lies
-                src = static_cast<const uint8_t*>(iov[i].iov_base) + off;
+            if (at.left_in_this() >= kMaxPlaintext) {  // a large frame: sealed from where it lies
+                src = at.here();
                 len = kMaxPlaintext;
             } else {  // small frames: gathered into the record's own place, sealed in place
-                len = 0;
-                for (int j = i; j < n && len < kMaxPlaintext; ++j) {
-                    size_t skip = j == i ? off : 0;
-                    size_t take = std::min(iov[j].iov_len - skip, kMaxPlaintext - len);
-                    memcpy(rec + kHeader + len, static_cast<const uint8_t*>(iov[j].iov_base) + skip, take);
-                    len += take;
-                }
+                len = gather(at, rec + kHeader, kMaxPlaintext);
                 src = rec + kHeader;
             }
             size_t size = cipher_->seal(o.suite, o.tx, kApplicationData, src, len, rec);
             if (size == 0) return broken();
             used += size;
             sealed[count++] = {used, len};
-            advance(len);
+            at.advance(len);
         }
         ssize_t s = send_some(o.fd, out, used);
         if (s < 0 && errno != EAGAIN) return broken();

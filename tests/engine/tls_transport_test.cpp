@@ -3,6 +3,7 @@
 // record layers (ours after a TLS 1.3 handshake, and OpenSSL's); then what only ours does:
 // KeyUpdate, the three suites, records cut anywhere, and hostile records.
 #include "engine/tls_transport.h"
+#include "tests/engine/self_signed.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -20,25 +21,10 @@ using wspush::engine::TlsTransport;
 
 namespace {
 
-// A server SSL_CTX with a fresh self-signed P-256 certificate (no files involved).
 SSL_CTX* server_ctx() {
-    EVP_PKEY* key = EVP_EC_gen("P-256");
-    X509* cert = X509_new();
-    ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
-    X509_gmtime_adj(X509_getm_notBefore(cert), 0);
-    X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
-    X509_set_pubkey(cert, key);
-    X509_NAME_add_entry_by_txt(X509_get_subject_name(cert), "CN", MBSTRING_ASC,
-                               reinterpret_cast<const unsigned char*>("test"), -1, -1, 0);
-    X509_set_issuer_name(cert, X509_get_subject_name(cert));
-    X509_sign(cert, key, EVP_sha256());
-    SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
-    SSL_CTX_use_certificate(ctx, cert);
-    SSL_CTX_use_PrivateKey(ctx, key);
+    SSL_CTX* ctx = wspush::test::self_signed_server_ctx();
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_read_ahead(ctx, 1);
-    X509_free(cert);
-    EVP_PKEY_free(key);
     return ctx;
 }
 
