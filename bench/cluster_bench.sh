@@ -15,7 +15,7 @@
 # the queueing that window allows) and open-loop at a fixed offered P2P_RATE (messages stamped
 # with their due time: latency at a load below the maximum; P2P_RATE=0 skips it).
 #   CONNS=100000 NODES=6 PROCS=10 SRC_IPS=5 DURATION=5 ONE_NODE_CONNS=16000
-#   P2P_SENDERS=1000 P2P_RATE=20000
+#   P2P_SENDERS=1000 P2P_RATE=10000
 # Beside it, in the same run, PEER_NODES=3 nodes of bench/cluster-peer (Node ws + Redis, routed
 # the way Socket.IO's classic redis adapter routes: every message to every node) and our cluster
 # at the same node count, p2p with PEER_CONNS connections: messages/s and bus bytes received per
@@ -32,7 +32,7 @@ ONE_NODE_CONNS=${ONE_NODE_CONNS:-16000}
 PEER_NODES=${PEER_NODES:-3}
 PEER_CONNS=${PEER_CONNS:-30000}
 P2P_SENDERS=${P2P_SENDERS:-1000}  # p2p senders (wsload keeps 4 B per sender x connection per process)
-P2P_RATE=${P2P_RATE:-20000}       # the open-loop p2p run's offered messages/s; 0: no such run
+P2P_RATE=${P2P_RATE:-10000}       # the open-loop p2p run's offered messages/s; 0: no such run
 OUT=$BUILD/bench-cluster
 mkdir -p "$OUT"
 tmp=$(mktemp -d)
