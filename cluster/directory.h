@@ -62,8 +62,9 @@ public:
     uint64_t remote_connections(std::string_view uid) const;
 
     // Fresh: its presence snapshot arrived since our links last came up, and it was heard from
-    // (any message: heartbeat, presence or data) within stale_ms. A send to a uid on a node that is not fresh is reported undelivered,
-    // not published into a channel nobody may be listening to.
+    // (any message: heartbeat, presence or data) within stale_ms. A send to a uid on a node
+    // that is not fresh is reported undelivered, not published into a channel nobody may be
+    // listening to.
     bool fresh(size_t node, uint32_t now_ms, uint32_t stale_ms) const {
         const NodeInfo& n = nodes_[node];
         return n.have_snapshot && now_ms - n.last_heard_ms <= stale_ms;

@@ -170,15 +170,15 @@ void ClusterRouter::on_bus_message(const uint8_t* data, size_t len) {
         return;
     }
     if (m.origin == node_id_) return;  // our own broadcast, heartbeat or presence coming back
-    // Any message from a node proves it alive, not only its heartbeat (O(nodes) scan of a few ids).
-    dir_.heard(m.origin, server_.now_ms());
+    // Any message from a node proves it alive, not only its heartbeat: data refreshes a known
+    // node (a scan of a few ids), control messages below touch (or create) it.
     switch (m.type) {
         case BusType::ToUid:
         case BusType::ToUids:
         case BusType::ToAll:
         case BusType::ToGroup:
-        case BusType::Kick: return deliver_local(m);
-        case BusType::Probe: return;
+        case BusType::Kick: dir_.heard(m.origin, server_.now_ms()); return deliver_local(m);
+        case BusType::Probe: dir_.heard(m.origin, server_.now_ms()); return;
         default: break;
     }
     size_t node = dir_.touch_node(m.origin, server_.now_ms());
