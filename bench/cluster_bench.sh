@@ -10,7 +10,12 @@
 # flight, p2p messages/s across nodes, server CPU per delivery (nodes + Redis), and bus bytes
 # received per targeted message summed over nodes (the presence traffic of the logins, measured
 # by a connect-only run, subtracted).
-#   CONNS=100000 NODES=6 PROCS=10 SRC_IPS=5 DURATION=5 ONE_NODE_CONNS=16000 P2P_RATE=0
+# p2p runs twice: closed-loop (P2P_SENDERS senders, each with at most 32 messages not yet
+# delivered: the highest rate the cluster sustains with every message verified; its latency is
+# the queueing that window allows) and open-loop at a fixed offered P2P_RATE (messages stamped
+# with their due time: latency at a load below the maximum; P2P_RATE=0 skips it).
+#   CONNS=100000 NODES=6 PROCS=10 SRC_IPS=5 DURATION=5 ONE_NODE_CONNS=16000
+#   P2P_SENDERS=1000 P2P_RATE=10000
 # Beside it, in the same run, PEER_NODES=3 nodes of bench/cluster-peer (Node ws + Redis, routed
 # the way Socket.IO's classic redis adapter routes: every message to every node) and our cluster
 # at the same node count, p2p with PEER_CONNS connections: messages/s and bus bytes received per
@@ -26,7 +31,8 @@ DURATION=${DURATION:-5}
 ONE_NODE_CONNS=${ONE_NODE_CONNS:-16000}
 PEER_NODES=${PEER_NODES:-3}
 PEER_CONNS=${PEER_CONNS:-30000}
-P2P_RATE=${P2P_RATE:-0}   # p2p messages/s offered over all senders; 0 = as fast as the window allows
+P2P_SENDERS=${P2P_SENDERS:-1000}  # p2p senders (wsload keeps 4 B per sender x connection per process)
+P2P_RATE=${P2P_RATE:-10000}       # the open-loop p2p run's offered messages/s; 0: no such run
 OUT=$BUILD/bench-cluster
 mkdir -p "$OUT"
 tmp=$(mktemp -d)
@@ -121,21 +127,23 @@ run() {
     echo "== $name"; cat "$OUT/$name.txt"
 }
 
+p2p() { echo p2p --senders "$P2P_SENDERS" --duration "$DURATION"; }
 started=$SECONDS
-run connect-$NODES "$NODES" "$CONNS" connect
-run broadcast-$NODES "$NODES" "$CONNS" broadcast --inflight 16 --duration "$DURATION"
-run p2p-$NODES "$NODES" "$CONNS" p2p --duration "$DURATION" --rate "$P2P_RATE"
-run connect-1 1 "$ONE_NODE_CONNS" connect
-run broadcast-1 1 "$ONE_NODE_CONNS" broadcast --inflight 16 --duration "$DURATION"
-run p2p-1 1 "$ONE_NODE_CONNS" p2p --duration "$DURATION" --rate "$P2P_RATE"
+for n in "$NODES" 1; do
+    conns=$CONNS; [ "$n" = 1 ] && conns=$ONE_NODE_CONNS
+    run connect-$n "$n" "$conns" connect
+    run broadcast-$n "$n" "$conns" broadcast --inflight 16 --duration "$DURATION"
+    run p2p-$n "$n" "$conns" $(p2p)
+    [ "$P2P_RATE" = 0 ] || run p2p-rate-$n "$n" "$conns" $(p2p) --rate "$P2P_RATE"
+done
 run connect-$PEER_NODES "$PEER_NODES" "$PEER_CONNS" connect
-run p2p-$PEER_NODES "$PEER_NODES" "$PEER_CONNS" p2p --duration "$DURATION" --rate "$P2P_RATE"
+run p2p-$PEER_NODES "$PEER_NODES" "$PEER_CONNS" $(p2p)
 KIND=peer run peer-connect-$PEER_NODES "$PEER_NODES" "$PEER_CONNS" connect
-KIND=peer run peer-p2p-$PEER_NODES "$PEER_NODES" "$PEER_CONNS" p2p --duration "$DURATION" --rate "$P2P_RATE"
+KIND=peer run peer-p2p-$PEER_NODES "$PEER_NODES" "$PEER_CONNS" $(p2p)
 
-python3 - "$OUT" "$NODES" "$PEER_NODES" <<'PY'
-import json, sys
-out, nodes, peer_nodes = sys.argv[1], sys.argv[2], sys.argv[3]
+python3 - "$OUT" "$NODES" "$PEER_NODES" "$P2P_RATE" <<'PY'
+import json, os, sys
+out, nodes, peer_nodes, rate = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
 def load(name):
     with open(f"{out}/{name}.json") as f:
         d = json.load(f)
@@ -154,10 +162,20 @@ for n in (nodes, "1"):
         "private B/conn (tree)": c["server"]["anon_per_connection_bytes"],
         "broadcast deliveries/s": b["run"]["deliveries_per_second"],
         "broadcast CPU us/delivery": b["server"]["cpu_us_per_delivery"],
-        "p2p messages/s": p["run"]["messages_per_second"],
+        "p2p max messages/s": p["run"]["messages_per_second"],
+        "p2p max latency p50 ms": p["run"]["latency_us"]["p50"] / 1000,
+        "p2p max latency p99 ms": p["run"]["latency_us"]["p99"] / 1000,
         "p2p CPU us/delivery": p["server"]["cpu_us_per_delivery"],
         "bus B in per p2p message": max(0, p["bus_in"] - presence) / sent if sent else 0,
     })
+    if rate:
+        r = load(f"p2p-rate-{n}")
+        rows[-1].update({
+            f"p2p at {rate:.0f}/s: msg/s": r["run"]["messages_per_second"],
+            f"p2p at {rate:.0f}/s: p50 ms": r["run"]["latency_us"]["p50"] / 1000,
+            f"p2p at {rate:.0f}/s: p99 ms": r["run"]["latency_us"]["p99"] / 1000,
+            f"p2p at {rate:.0f}/s: CPU us/dlv": r["server"]["cpu_us_per_delivery"],
+        })
 for k in rows[0]:
     print(f"{k:28}{rows[0][k]:>16.1f}{rows[1][k]:>16.1f}")
 print(f"\np2p at {peer_nodes} nodes, same connections: wspush vs the fan-out peer (Socket.IO redis-adapter routing)")

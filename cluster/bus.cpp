@@ -11,6 +11,7 @@ Bus::Bus(engine::Server& loop, std::vector<RedisEndpoint> shards, std::string pr
     : loop_(loop), shards_(std::move(shards)), prefix_(std::move(prefix)), receiver_(receiver) {
     all_channel_ = prefix_ + "all";
     own_channel_ = node_channel(node_id);
+    control_channel_ = prefix_ + "control";
     for (size_t i = 0; i < shards_.size(); ++i) {
         pub_.push_back(std::make_unique<RedisLink>(loop_, shards_[i], RedisLink::Kind::Publisher, limits, *this, i));
         sub_.emplace_back();
@@ -20,6 +21,10 @@ Bus::Bus(engine::Server& loop, std::vector<RedisEndpoint> shards, std::string pr
         if (!sub_[s]) sub_[s] = std::make_unique<RedisLink>(loop_, shards_[s], RedisLink::Kind::Subscriber, limits, *this, s);
         sub_[s]->add_channel(*ch);
     }
+    const size_t cs = shard_of(control_channel_);
+    control_pub_ = std::make_unique<RedisLink>(loop_, shards_[cs], RedisLink::Kind::Publisher, limits, *this, cs);
+    control_sub_ = std::make_unique<RedisLink>(loop_, shards_[cs], RedisLink::Kind::Subscriber, limits, *this, cs);
+    control_sub_->add_channel(control_channel_);
 }
 
 Bus::~Bus() = default;
@@ -52,43 +57,59 @@ bool Bus::publish(std::string_view channel, std::string_view payload) {
     return true;
 }
 
+bool Bus::publish_control(std::string_view payload) {
+    if (!control_pub_->publish(control_channel_, payload)) {
+        ++stats_.refused;
+        return false;
+    }
+    ++stats_.messages_out;
+    stats_.bytes_out += payload.size();
+    return true;
+}
+
 bool Bus::available() const {
+    if (!control_pub_->ready() || !control_sub_->ready()) return false;
     for (size_t i = 0; i < shards_.size(); ++i)
         if (!pub_[i]->ready() || (sub_[i] && !sub_[i]->ready())) return false;
     return true;
 }
 
-bool Bus::shard_up(size_t i) const { return pub_[i]->ready() && (!sub_[i] || sub_[i]->ready()); }
+bool Bus::shard_up(size_t i) const {
+    if (i == shard_of(control_channel_) && (!control_pub_->ready() || !control_sub_->ready())) return false;
+    return pub_[i]->ready() && (!sub_[i] || sub_[i]->ready());
+}
 
 void Bus::tick(uint32_t now) {
     for (size_t i = 0; i < shards_.size(); ++i) {
         if (sub_[i]) sub_[i]->tick(now);
         pub_[i]->tick(now);
     }
+    control_sub_->tick(now);
+    control_pub_->tick(now);
 }
 
 uint64_t Bus::reconnects() const {
     uint64_t n = 0;
     for (size_t i = 0; i < shards_.size(); ++i) n += pub_[i]->reconnects() + (sub_[i] ? sub_[i]->reconnects() : 0);
-    return n;
+    return n + control_pub_->reconnects() + control_sub_->reconnects();
 }
 
 size_t Bus::pending_bytes() const {
     size_t n = 0;
     for (auto& l : pub_) n += l->pending_bytes();
-    return n;
+    return n + control_pub_->pending_bytes();
 }
 
 uint64_t Bus::publishes_unheard() const {
     uint64_t n = 0;
     for (auto& l : pub_) n += l->publishes_unheard();
-    return n;
+    return n + control_pub_->publishes_unheard();
 }
 
 uint64_t Bus::publishes_lost() const {
     uint64_t n = 0;
     for (auto& l : pub_) n += l->publishes_lost();
-    return n;
+    return n + control_pub_->publishes_lost();
 }
 
 void Bus::on_link_ready(RedisLink& link) {
@@ -98,12 +119,17 @@ void Bus::on_link_ready(RedisLink& link) {
     receiver_.on_bus_subscribed();
 }
 
+const char* Bus::link_name(const RedisLink& link) const {
+    if (&link == control_pub_.get()) return "control publish";
+    if (&link == control_sub_.get()) return "control subscribe";
+    return sub_[link.shard()].get() == &link ? "subscribe" : "publish";
+}
+
 void Bus::on_link_down(RedisLink& link, const std::string& why) {
     ++stats_.errors;
     if (why != last_error_)
-        LOG_WARN("cluster: %s link to %s down: %s (reconnecting with backoff)",
-                 sub_[link.shard()].get() == &link ? "subscribe" : "publish", link.endpoint().display.c_str(),
-                 why.c_str());
+        LOG_WARN("cluster: %s link to %s down: %s (reconnecting with backoff)", link_name(link),
+                 link.endpoint().display.c_str(), why.c_str());
     last_error_ = why;
     receiver_.on_bus_down();
 }

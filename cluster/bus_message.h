@@ -10,7 +10,7 @@
 //   A to all        op u8, payload str                      all channel
 //   G to group      op u8, group str, payload str           node channel of nodes with members
 //   K kick          uid str, code u16, reason str           node channel of each holder
-//   H heartbeat     list of u64 (stats, see NodeStats)      all channel, every second
+//   H heartbeat     list of u64 (stats, see NodeStats)      control channel (own links), every period
 //   P presence      list of (uid str, count u64)            all channel: uid has count conns on origin
 //   S snapshot      flags u8 (1 = first), list (uid, count) all channel / asker's node channel
 //   h hello         -                                       all channel / a node channel
@@ -18,7 +18,8 @@
 //   j group leave   group str, uid str                      all channel
 //   D group delete  group str                               all channel
 //   Y group state   list of (group str, uid str)            like S
-//   p probe         -                                       own node channel (liveness)
+//   p probe         -                                       own node channel; all channel when on
+//                                                           another shard (data links' liveness)
 //
 // Contract: parse_bus_message returns true only for a whole, well-formed message (every length
 // inside the buffer, no trailing bytes, known type), filling views into the buffer; false

@@ -29,9 +29,15 @@ size_t Directory::touch_node(std::string_view id, uint32_t now_ms) {
         nodes_[i] = NodeInfo{};
         nodes_[i].id = std::string(id);
         nodes_[i].alive = true;
+        nodes_[i].asked_ms = now_ms;
     }
     nodes_[i].last_heard_ms = now_ms;
     return i;
+}
+
+void Directory::heard(std::string_view id, uint32_t now_ms) {
+    size_t i = find_node(id);
+    if (i != SIZE_MAX) nodes_[i].last_heard_ms = now_ms;
 }
 
 void Directory::forget_node(size_t index) {

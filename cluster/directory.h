@@ -27,7 +27,8 @@ const char* node_stat_name(NodeStat s);
 struct NodeInfo {
     std::string id;
     uint32_t last_heard_ms = 0;
-    uint32_t asked_ms = 0;       // when we last sent it a hello (to get its snapshot)
+    uint32_t asked_ms = 0;       // when we last sent it a hello (or first heard it: its announced
+                                 // snapshot travels the data links, its heartbeat may come first)
     bool have_snapshot = false;  // its presence is known (a snapshot arrived)
     bool alive = false;          // slot in use
     uint64_t stats[kStatCount] = {};
@@ -45,6 +46,9 @@ public:
     // The node's index, creating it (heard now). SIZE_MAX when kMaxNodes are tracked.
     size_t touch_node(std::string_view id, uint32_t now_ms);
     size_t find_node(std::string_view id) const;  // SIZE_MAX if unknown
+    // A message from node id arrived: a known node is alive (an unknown one is not created:
+    // data alone does not make a node; its hello, heartbeat or presence does).
+    void heard(std::string_view id, uint32_t now_ms);
     // Drops the node and every presence it held.
     void forget_node(size_t index);
     // Nodes not heard from for timeout_ms: forgotten; their ids appended to *gone.
@@ -58,8 +62,9 @@ public:
     uint64_t remote_connections(std::string_view uid) const;
 
     // Fresh: its presence snapshot arrived since our links last came up, and it was heard from
-    // within stale_ms. A send to a uid on a node that is not fresh is reported undelivered,
-    // not published into a channel nobody may be listening to.
+    // (any message: heartbeat, presence or data) within stale_ms. A send to a uid on a node
+    // that is not fresh is reported undelivered, not published into a channel nobody may be
+    // listening to.
     bool fresh(size_t node, uint32_t now_ms, uint32_t stale_ms) const {
         const NodeInfo& n = nodes_[node];
         return n.have_snapshot && now_ms - n.last_heard_ms <= stale_ms;

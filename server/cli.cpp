@@ -232,6 +232,8 @@ int parse_command_line(int argc, char** argv, Config& cfg) {
     app.add_option("--redis-prefix", cfg.redis_prefix, "prefix of the cluster's Redis channel names")
         ->type_name("PREFIX")->capture_default_str();
     app.add_flag("--reuse-port", cfg.reuse_port, "SO_REUSEPORT: several nodes on one host share the WebSocket and API ports");
+    app.add_option("--cluster-heartbeat", cfg.cluster_heartbeat, "a node's heartbeat period; 3 missed: sends to it are refused")
+        ->type_name("SECONDS")->capture_default_str()->check(number_in(0.1, 2, false, "a number of seconds"));
     app.add_option("--cluster-node-timeout", cfg.cluster_node_timeout, "a node's silence before its uids are offline")
         ->type_name("SECONDS")->capture_default_str()->check(number_in(2, 14, false, "a number of seconds"));
     app.add_option("--redis-max-pending", cfg.redis_max_pending, "output queued toward Redis before cross-node sends get 503")

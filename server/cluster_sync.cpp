@@ -63,6 +63,9 @@ void ClusterRouter::tick(uint32_t now) {
     server_.wake_within(heartbeat_ms_);
 }
 
+// The heartbeat goes on the control lane (cluster/bus.h): a data backlog cannot delay it.
+// The probes go on the data links, behind whatever they carry: each data subscriber hears at
+// least one message a second from us, so a dead data link is noticed (RedisLink's stall clock).
 void ClusterRouter::heartbeat() {
     uint64_t s[cluster::kStatCount];
     own_stats(s);
@@ -70,10 +73,12 @@ void ClusterRouter::heartbeat() {
     size_t at = w_.start_list();
     for (uint64_t v : s) w_.u64(v);
     w_.end_list(at, cluster::kStatCount);
-    publish_all();
-    // A probe on our own node channel keeps its subscriber link's liveness clock running.
+    bus_.publish_control(w_.bytes());
     begin(BusType::Probe);
     bus_.publish(bus_.own_channel(), w_.bytes());
+    // The all channel on another shard has a subscriber link of its own that needs a probe too
+    // (others hear it and drop it: a few bytes a second, only with several shards).
+    if (bus_.shard_of(bus_.all_channel()) != bus_.shard_of(bus_.own_channel())) publish_all();
 }
 
 bool ClusterRouter::flush_presence() {
@@ -165,13 +170,15 @@ void ClusterRouter::on_bus_message(const uint8_t* data, size_t len) {
         return;
     }
     if (m.origin == node_id_) return;  // our own broadcast, heartbeat or presence coming back
+    // Any message from a node proves it alive, not only its heartbeat: data refreshes a known
+    // node (a scan of a few ids), control messages below touch (or create) it.
     switch (m.type) {
         case BusType::ToUid:
         case BusType::ToUids:
         case BusType::ToAll:
         case BusType::ToGroup:
-        case BusType::Kick: return deliver_local(m);
-        case BusType::Probe: return;
+        case BusType::Kick: dir_.heard(m.origin, server_.now_ms()); return deliver_local(m);
+        case BusType::Probe: dir_.heard(m.origin, server_.now_ms()); return;
         default: break;
     }
     size_t node = dir_.touch_node(m.origin, server_.now_ms());

@@ -487,6 +487,139 @@ class NodeDeath(ClusterCase):
         print(f"\n  SIGKILLed node's uid offline on B after {took:.1f}s", flush=True)
 
 
+class RedisProxy:
+    """A pass-through in front of the test's Redis (a Unix socket of its own) that can hold one
+    kind of connection, in one direction, for a while: the bytes wait (in the kernel and in
+    Redis's output buffer), nothing is lost. A connection is recognised by what its client
+    has sent (e.g. its SUBSCRIBE), which is how a node under a flood looks to its peers: its
+    data link seconds behind, everything else on time."""
+
+    def __init__(self, tmp, upstream):
+        self.path = os.path.join(tmp, "proxy.sock")
+        self.upstream = upstream
+        self.url = "unix://" + self.path
+        self.rules = []  # (pattern in the client's bytes, "down" = Redis->client | "up", released Event)
+        self.server = None
+
+    async def start(self):
+        self.server = await asyncio.start_unix_server(self._serve, path=self.path)
+        return self
+
+    async def close(self):
+        for _, _, released in self.rules:
+            released.set()
+        self.server.close()
+        await self.server.wait_closed()
+
+    def hold(self, pattern, direction):
+        released = asyncio.Event()
+        self.rules.append((pattern, direction, released))
+        return released
+
+    async def _serve(self, c_reader, c_writer):
+        r_reader, r_writer = await asyncio.open_unix_connection(self.upstream)
+        seen = bytearray()
+
+        def gate(direction):
+            for pattern, d, released in self.rules:
+                if d == direction and not released.is_set() and pattern in seen:
+                    return released
+            return None
+
+        async def pump(reader, writer, direction):
+            try:
+                while True:
+                    data = await reader.read(65536)
+                    if not data:
+                        break
+                    if direction == "up" and len(seen) < 65536:
+                        seen.extend(data[:65536])
+                    g = gate(direction)
+                    if g is not None:
+                        await g.wait()
+                    writer.write(data)
+                    await writer.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                writer.close()
+
+        await asyncio.gather(pump(c_reader, r_writer, "up"), pump(r_reader, c_writer, "down"))
+
+
+class LivenessUnderLoad(ClusterCase):
+    """A node's peers judge it alive by its heartbeats on the control lane (their own Redis
+    links) and by any message it sends: a data backlog, however deep, does not make a live node
+    look dead (which would refuse every send to it: `cluster unavailable`). B goes through a
+    proxy that can hold one of its links; B heartbeats every 0.5 s, so it calls a peer stale
+    after 2 s of silence, while a held link is given up only after 5 s."""
+    NODES = ("A", "B")
+
+    async def asyncSetUp(self):
+        asyncio.get_running_loop().set_debug(False)
+        self.tmp = tempfile.mkdtemp(prefix="wspush-cluster-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.redis = Redis(self.tmp).start()
+        self.addCleanup(self.redis.kill)
+        self.proxy = await RedisProxy(self.tmp, self.redis.sock).start()
+        self.addAsyncCleanup(self.proxy.close)
+        self.nodes = {"A": self.start_node("A", self.redis.url, "--cluster-heartbeat", "1"),
+                      "B": self.start_node("B", self.proxy.url, "--cluster-heartbeat", "0.5")}
+        await self.wait_cluster(2)
+        self.a = await self.login(self.nodes["A"], "on-a")
+        self.b = await self.login(self.nodes["B"], "on-b")
+        await self.wait_presence(self.nodes["A"], "on-b", 1)
+        await self.wait_presence(self.nodes["B"], "on-a", 1)
+
+    async def flood(self, ws, uid, until):
+        sent = 0
+        while time.monotonic() < until:
+            await ws.send(f"{uid}:{sent}")
+            sent += 1
+            await asyncio.sleep(0.01)
+        return sent
+
+    async def test_a_node_whose_data_link_is_seconds_behind_still_sees_its_peers_alive(self):
+        A, B = self.nodes["A"], self.nodes["B"]
+        # B's data subscription (wspush:all + wspush:node.B) stops delivering: what A sends B
+        # piles up in Redis, A's heartbeats on wspush:control do not.
+        released = self.proxy.hold(b"SUBSCRIBE\r\n$13\r\nwspush:node.B\r\n", "down")
+        held_at = time.monotonic()
+        flood = asyncio.create_task(self.flood(self.a, "on-b", held_at + 3.0))
+        await asyncio.sleep(2.5)  # B has heard no data for 2.5 s: past its 2 s stale bound
+        self.assertEqual(B.api("GET", "/v1/users/on-a")[1]["connections"], 1)
+        await self.b.send("on-a:while B is behind")
+        self.assertEqual(await self.recv(self.a), "while B is behind")  # not "error: cluster unavailable"
+        sent = await flood
+        released.set()
+        got = [await self.recv(self.b, PROMPT * 2) for _ in range(sent)]  # the backlog, once, in order
+        self.assertEqual(got, [str(i) for i in range(sent)])
+        await self.assertNothing(self.b)
+        self.assertEqual(B.metric("wspush_cluster_unavailable_total"), 0)
+        self.assertTrue(B.stats()["cluster"]["available"])  # the held link was never given up
+
+    async def test_a_node_whose_heartbeats_are_late_is_alive_while_its_messages_arrive(self):
+        A, B = self.nodes["A"], self.nodes["B"]
+        # A's heartbeats to B stop (B's control subscription holds them); A's messages flow.
+        released = self.proxy.hold(b"SUBSCRIBE\r\n$14\r\nwspush:control\r\n", "down")
+        flood = asyncio.create_task(self.flood(self.a, "on-b", time.monotonic() + 3.0))
+        received = []
+
+        async def drain():
+            while True:
+                received.append(await self.b.recv())
+        reader = asyncio.create_task(drain())
+        await asyncio.sleep(2.5)  # no heartbeat from A for 2.5 s: stale by heartbeats alone
+        await self.b.send("on-a:A is alive")
+        self.assertEqual(await self.recv(self.a), "A is alive")
+        sent = await flood
+        released.set()
+        await self.wait_for("the flood to arrive", lambda: len(received) >= sent)
+        reader.cancel()
+        self.assertEqual(received, [str(i) for i in range(sent)])
+        self.assertEqual(B.metric("wspush_cluster_unavailable_total"), 0)
+
+
 class TwoShards(ClusterCase):
     async def asyncSetUp(self):
         asyncio.get_running_loop().set_debug(False)

@@ -37,10 +37,10 @@ struct Worker {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(3);
     auto report = std::make_unique<WorkerReport>();
-    {
-        WorkerLoop loop(o, s, index);
-        loop.run(*report);
-    }
+    WorkerLoop loop(o, s, index);
+    loop.run(*report);
+    // Report first, then let _exit close the sockets: closing ~10k connections (and the server
+    // answering each) takes seconds on a loaded machine, and the coordinator is waiting.
     const char* p = reinterpret_cast<const char*>(report.get());
     size_t left = sizeof(WorkerReport);
     while (left) {
@@ -200,7 +200,11 @@ private:
         r_.failed = s_.failed.load();
         r_.lost_connections = s_.lost_connections.load();
         s_.phase.store(Phase::Stop, std::memory_order_release);
-        uint64_t give_up = monotonic_ns() + 5000000000ull;
+        // A worker notices Stop at its next loop turn (after at most one batch of events) and
+        // reports at once; on a loaded machine a turn over ~10k connections can take seconds,
+        // so the budget grows with the connections a worker holds: 5 s + 1 ms per connection.
+        uint64_t per_worker = (o_.connections + o_.procs - 1) / o_.procs;
+        uint64_t give_up = monotonic_ns() + 5000000000ull + per_worker * 1000000ull;
         for (Worker& w : workers_) {
             auto rep = std::make_unique<WorkerReport>();
             if (read_report(w.report_fd, *rep, give_up)) {

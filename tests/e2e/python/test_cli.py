@@ -76,6 +76,11 @@ class BadFlags(unittest.TestCase):
     def test_negative_port_names_the_range(self):
         self.assertRefused(["--port", "-1"], "--port: '-1' is not a port number; valid: 0-65535 (0: any free port)")
 
+    def test_cluster_heartbeat_out_of_range_names_the_range(self):
+        self.assertRefused(["--cluster-heartbeat", "5"], "--cluster-heartbeat: '5' is not a number of seconds; valid: 0.1-2")
+        self.assertRefused(["--cluster-heartbeat", "0.05"],
+                           "--cluster-heartbeat: '0.05' is not a number of seconds; valid: 0.1-2")
+
     def test_mistyped_flag_suggests_the_closest(self):
         self.assertRefused(["--prot", "2000"], "wspush: unknown flag '--prot'; did you mean --port?")
 
