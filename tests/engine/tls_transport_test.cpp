@@ -11,8 +11,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
+
+#include "engine/tls13_records.h"
 
 using wspush::engine::TlsRead;
 using wspush::engine::TlsStats;
@@ -52,8 +55,11 @@ struct Pair {
     uint8_t buf[256 * 1024];
 
     // own: the server's TLS 1.3 records on our layer; setup adjusts the client before it connects.
-    explicit Pair(bool own = true, void (*setup)(SSL_CTX*, SSL*) = nullptr, SSL_SESSION* resume = nullptr)
+    // server_setup adjusts the server's context before the connection is accepted.
+    explicit Pair(bool own = true, void (*setup)(SSL_CTX*, SSL*) = nullptr, SSL_SESSION* resume = nullptr,
+                  void (*server_setup)(SSL_CTX*) = nullptr)
         : server(stats, own) {
+        if (server_setup) server_setup(sctx);
         int sv[2];
         socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
         sfd = sv[0];
@@ -438,4 +444,198 @@ TEST(TlsTransportOwn, CloseNotifyReachesTheClient) {
     size_t n = 0;
     EXPECT_EQ(SSL_read_ex(p.client, b, sizeof b, &n), 0);
     EXPECT_EQ(SSL_get_error(p.client, 0), SSL_ERROR_ZERO_RETURN);
+}
+
+// ---- records a hostile (or merely unusual) client seals itself, with the client's own keys
+
+namespace {
+
+namespace tls13 = wspush::engine::tls13;
+
+std::string g_client_secret;  // hex, from the client's key-log callback
+
+void client_keylog(const SSL*, const char* line) {
+    static constexpr char kLabel[] = "CLIENT_TRAFFIC_SECRET_0 ";
+    if (strncmp(line, kLabel, sizeof kLabel - 1) != 0) return;
+    const char* sp = strchr(line + sizeof kLabel - 1, ' ');
+    if (sp) g_client_secret = sp + 1;
+}
+
+// A client on TLS_AES_128_GCM_SHA256 whose application keys the test knows: records sealed
+// with keys (starting at sequence number 0: the client has sent no application record yet)
+// and written straight to the socket are what a client of our own making would send.
+struct CraftingPair : Pair {
+    tls13::TrafficKeys keys;
+    tls13::RecordCipher cipher;
+    CraftingPair()
+        : Pair(true, [](SSL_CTX* c, SSL* s) {
+              g_client_secret.clear();
+              SSL_CTX_set_keylog_callback(c, client_keylog);
+              SSL_set_ciphersuites(s, "TLS_AES_128_GCM_SHA256");
+          }) {
+        uint8_t secret[32];
+        EXPECT_EQ(g_client_secret.size(), 64u);
+        for (size_t i = 0; i < 32 && i * 2 + 1 < g_client_secret.size(); ++i)
+            secret[i] = uint8_t(std::stoi(g_client_secret.substr(i * 2, 2), nullptr, 16));
+        EXPECT_TRUE(tls13::derive_keys(tls13::Suite::Aes128Gcm, secret, &keys));
+    }
+    // Seals inner (the whole TLSInnerPlaintext: content, type, padding) as one record.
+    std::string seal_inner(const std::string& inner) {
+        std::string rec(inner.size() + tls13::kOverhead, '\0');
+        // seal() appends the type byte: pass all but inner's last byte, and that byte as the type.
+        size_t n = cipher.seal(tls13::Suite::Aes128Gcm, keys, uint8_t(inner.back()),
+                               reinterpret_cast<const uint8_t*>(inner.data()), inner.size() - 1,
+                               reinterpret_cast<uint8_t*>(rec.data()));
+        EXPECT_EQ(n, rec.size() - 1);
+        rec.resize(n);
+        return rec;
+    }
+    void send_raw(const std::string& wire) {
+        size_t off = 0;
+        while (off < wire.size()) {
+            ssize_t n = send(cfd, wire.data() + off, wire.size() - off, 0);
+            ASSERT_GT(n, 0);
+            off += size_t(n);
+        }
+    }
+};
+
+std::string inner(const std::string& content, uint8_t type, size_t zeros) {
+    return content + char(type) + std::string(zeros, '\0');
+}
+
+}  // namespace
+
+TEST(TlsTransportOwn, CraftedRecordsAreReadLikeTheClientLibrarys) {
+    CraftingPair p;
+    p.client_reads();
+    p.send_raw(p.seal_inner(inner("crafted", 23, 0)));
+    EXPECT_EQ(server_reads(p), "crafted");
+}
+
+// RFC 8446 §5.2/§5.4: records of zero-length content are legal, and padding is zeros after the
+// type; neither is delivered.
+TEST(TlsTransportOwn, EmptyAndPaddedRecordsAreAccepted) {
+    CraftingPair p;
+    p.client_reads();
+    std::string wire;
+    for (int i = 0; i < 50; ++i) wire += p.seal_inner(inner("", 23, 0));
+    wire += p.seal_inner(inner("ab", 23, 300));
+    wire += p.seal_inner(inner("", 23, 1000));
+    wire += p.seal_inner(inner(std::string(16384, 'f'), 23, 0));  // the largest: 2^14 + 1 inner bytes
+    wire += p.seal_inner(inner("cd", 23, 0));
+    p.send_raw(wire);
+    TlsRead r;
+    EXPECT_EQ(server_reads(p, &r), "ab" + std::string(16384, 'f') + "cd");
+    EXPECT_EQ(r, TlsRead::Drained);
+    EXPECT_EQ(p.stats.record_failures, 0u);
+}
+
+// §5.4: "the full encoded TLSInnerPlaintext MUST NOT exceed 2^14 + 1 octets", padding included;
+// a longer one is record_overflow, even when its content alone would fit.
+TEST(TlsTransportOwn, InnerPlaintextOverTwoToTheFourteenPlusOneIsRecordOverflow) {
+    {
+        CraftingPair p;
+        p.client_reads();
+        p.send_raw(p.seal_inner(inner(std::string(16384, 'p'), 23, 1)));
+        TlsRead r;
+        EXPECT_EQ(server_reads(p, &r).size(), 0u);
+        EXPECT_EQ(r, TlsRead::Failed);
+        EXPECT_EQ(p.stats.record_failures, 1u);
+    }
+    {
+        CraftingPair p;
+        p.client_reads();
+        p.send_raw(p.seal_inner(inner("short", 23, 16384)));
+        TlsRead r;
+        EXPECT_EQ(server_reads(p, &r).size(), 0u);
+        EXPECT_EQ(r, TlsRead::Failed);
+    }
+    tls13::Inner in;
+    std::string exact = inner(std::string(16384, 'x'), 23, 0);
+    in = tls13::parse_inner(reinterpret_cast<const uint8_t*>(exact.data()), exact.size());
+    EXPECT_TRUE(in.ok);
+    std::string over = inner("x", 23, 16384);
+    in = tls13::parse_inner(reinterpret_cast<const uint8_t*>(over.data()), over.size());
+    EXPECT_FALSE(in.ok);
+    EXPECT_EQ(in.alert, tls13::kRecordOverflow);
+}
+
+// A record of only zeros has no content type: unexpected_message (§5.4).
+TEST(TlsTransportOwn, AllZeroInnerPlaintextFails) {
+    CraftingPair p;
+    p.client_reads();
+    p.send_raw(p.seal_inner(std::string(20, '\0')));
+    TlsRead r;
+    EXPECT_EQ(server_reads(p, &r), "");
+    EXPECT_EQ(r, TlsRead::Failed);
+}
+
+// A client that offers a key share for a group we do not take gets a HelloRetryRequest; the
+// second ClientHello, the CCS records of the middlebox mode and the two flights do not disturb
+// the record counts.
+TEST(TlsTransportOwn, HelloRetryRequestHandshakeIsHandedOver) {
+    static int server_hellos;
+    server_hellos = 0;
+    Pair p(true,
+           [](SSL_CTX*, SSL* c) {
+               SSL_set1_groups_list(c, "X448:P-256");
+               SSL_set_msg_callback(c, [](int write_p, int, int type, const void* b, size_t len, SSL*, void*) {
+                   if (!write_p && type == SSL3_RT_HANDSHAKE && len > 0 && *static_cast<const uint8_t*>(b) == 2)
+                       ++server_hellos;  // a HelloRetryRequest is a ServerHello too
+               });
+           },
+           nullptr, [](SSL_CTX* s) { SSL_CTX_set1_groups_list(s, "X25519:P-256:P-384"); });
+    EXPECT_EQ(server_hellos, 2);
+    ASSERT_TRUE(p.server.own_records(7));
+    EXPECT_EQ(SSL_get_negotiated_group(p.client), NID_X9_62_prime256v1);
+    p.client_reads();
+    client_writes(p, "after a retry");
+    EXPECT_EQ(server_reads(p), "after a retry");
+    ASSERT_EQ(server_writes(p, "answer"), 6);
+    EXPECT_EQ(p.client_reads(), "answer");
+}
+
+// A client may send application data right behind its Finished, before reading anything of
+// ours: those records are in the socket when the handshake ends and reach our layer.
+TEST(TlsTransportOwn, ApplicationDataInTheFinishedFlightIsDelivered) {
+    TlsStats stats;
+    TlsTransport server(stats, true);
+    SSL_CTX* sctx = server_ctx();
+    SSL_CTX* cctx = SSL_CTX_new(TLS_client_method());
+    int sv[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+    ASSERT_TRUE(server.attach(1, sv[0], sctx));
+    SSL* client = SSL_new(cctx);
+    SSL_set_fd(client, sv[1]);
+    SSL_set_connect_state(client);
+    static uint8_t buf[256 * 1024];
+    size_t got = 0;
+    EXPECT_NE(SSL_do_handshake(client), 1);                          // ClientHello
+    EXPECT_EQ(server.read(1, buf, sizeof buf, &got), TlsRead::Drained);  // our flight
+    ASSERT_EQ(SSL_do_handshake(client), 1);                          // its Finished
+    std::string first(40000, 'F');
+    size_t n = 0;
+    ASSERT_EQ(SSL_write_ex(client, first.data(), first.size(), &n), 1);  // before our ticket
+    std::string out;
+    TlsRead r;
+    do {
+        r = server.read(1, buf, sizeof buf, &got);
+        out.append(reinterpret_cast<char*>(buf), got);
+    } while (r == TlsRead::Full);
+    EXPECT_EQ(r, TlsRead::Drained);
+    EXPECT_TRUE(server.own_records(1));
+    EXPECT_EQ(out, first);
+    iovec v{const_cast<char*>("ok"), 2};
+    ASSERT_EQ(server.write(1, &v, 1), 2);
+    char b[64];
+    for (int i = 0; i < 5 && SSL_read_ex(client, b, sizeof b, &n) != 1; ++i) {
+    }
+    EXPECT_EQ(std::string(b, n), "ok");
+    server.release(1);
+    SSL_free(client);
+    SSL_CTX_free(sctx);
+    SSL_CTX_free(cctx);
+    close(sv[0]);
+    close(sv[1]);
 }
