@@ -148,9 +148,10 @@ void on_message(int write_p, int, int content_type, const void* buf, size_t len,
 
 }  // namespace
 
-TlsTransport::TlsTransport(TlsStats& stats, bool own_records)
+TlsTransport::TlsTransport(TlsStats& stats, bool own_records, uint64_t records_per_key)
     : stats_(stats),
       own_records_(own_records),
+      records_per_key_(records_per_key < 2 ? 2 : records_per_key),
       scratch_(new uint8_t[kBatchRecords * tls13::kMaxRecord]),
       cipher_(std::make_unique<tls13::RecordCipher>()) {}
 

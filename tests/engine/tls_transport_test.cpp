@@ -639,3 +639,123 @@ TEST(TlsTransportOwn, ApplicationDataInTheFinishedFlightIsDelivered) {
     close(sv[0]);
     close(sv[1]);
 }
+
+// ---- the key usage limit (RFC 8446 §5.5): our keys seal at most records_per_key records
+
+namespace {
+
+// What the client saw of our records: how many came under each generation of our keys.
+struct Generations {
+    std::vector<int> records{0};  // per generation; the last one still open
+    static void on_message(int write_p, int, int type, const void* b, size_t len, SSL*, void* arg) {
+        auto* g = static_cast<Generations*>(arg);
+        if (write_p) return;
+        if (type == SSL3_RT_HEADER) ++g->records.back();
+        if (type == SSL3_RT_HANDSHAKE && len > 0 && *static_cast<const uint8_t*>(b) == 24) g->records.push_back(0);
+    }
+};
+
+// A TLS 1.3 connection to a server whose keys seal at most limit records.
+struct LimitedPair {
+    TlsStats stats;
+    TlsTransport server;
+    SSL_CTX* sctx = server_ctx();
+    SSL_CTX* cctx = SSL_CTX_new(TLS_client_method());
+    SSL* client;
+    int sv[2];
+    Generations seen;
+    uint8_t buf[65536];
+    explicit LimitedPair(uint64_t limit) : server(stats, true, limit) {
+        EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+        EXPECT_TRUE(server.attach(2, sv[0], sctx));
+        client = SSL_new(cctx);
+        SSL_set_fd(client, sv[1]);
+        SSL_set_connect_state(client);
+        for (int i = 0; i < 20 && !(server.established(2) && SSL_is_init_finished(client)); ++i) {
+            SSL_do_handshake(client);
+            size_t got = 0;
+            server.read(2, buf, sizeof buf, &got);
+        }
+        EXPECT_TRUE(server.own_records(2));
+        // Counting starts with the first record under our application keys (the ticket).
+        SSL_set_msg_callback(client, Generations::on_message);
+        SSL_set_msg_callback_arg(client, &seen);
+    }
+    ~LimitedPair() {
+        server.release(2);
+        SSL_free(client);
+        SSL_CTX_free(sctx);
+        SSL_CTX_free(cctx);
+        close(sv[0]);
+        close(sv[1]);
+    }
+    std::string client_reads() {
+        std::string out;
+        char b[65536];
+        size_t n = 0;
+        while (SSL_read_ex(client, b, sizeof b, &n) == 1) out.append(b, n);
+        return out;
+    }
+};
+
+}  // namespace
+
+TEST(TlsTransportOwn, KeysAreUpdatedBeforeTheirRecordLimit) {
+    LimitedPair p(4);
+    std::string expect;
+    for (int i = 0; i < 20; ++i) {  // one record a write
+        std::string m = "message " + std::to_string(i) + ";";
+        iovec v{m.data(), m.size()};
+        ASSERT_EQ(p.server.write(2, &v, 1), ssize_t(m.size()));
+        expect += m;
+    }
+    EXPECT_EQ(p.client_reads(), expect);
+    // 21 records (the ticket and 20 messages) under keys of 4 records each, one a KeyUpdate.
+    ASSERT_GE(p.seen.records.size(), 7u);
+    for (int n : p.seen.records) EXPECT_LE(n, 4);
+    EXPECT_EQ(SSL_get_key_update_type(p.client), SSL_KEY_UPDATE_NONE);  // we asked nothing of it
+    // The client's own keys did not move: it still writes and we still read.
+    size_t n = 0;
+    ASSERT_EQ(SSL_write_ex(p.client, "still", 5, &n), 1);
+    size_t got = 0;
+    p.server.read(2, p.buf, sizeof p.buf, &got);
+    EXPECT_EQ(std::string(reinterpret_cast<char*>(p.buf), got), "still");
+}
+
+// Batches with KeyUpdates inside them, cut by a small socket buffer: the records taken back
+// must take their KeyUpdates back too, or the client would see a gap (bad_record_mac).
+TEST(TlsTransportOwn, KeyUpdatesInsideBlockedBatchesKeepTheStream) {
+    LimitedPair p(3);
+    int small = 4096;
+    setsockopt(p.sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    std::string payload(600000, '\0');
+    for (size_t i = 0; i < payload.size(); ++i) payload[i] = char('a' + (i * 7 + i / 1000) % 26);
+    std::vector<iovec> frames;
+    for (size_t at = 0; at < payload.size(); at += 1000 + at % 23000)  // frames of mixed sizes
+        frames.push_back({payload.data() + at, std::min<size_t>(1000 + at % 23000, payload.size() - at)});
+    // The queue: what was taken leaves it; a blocked record's bytes stay (committed).
+    size_t taken = 0;
+    std::string got;
+    int rounds = 0;
+    while (taken < payload.size() && rounds++ < 100000) {
+        std::vector<iovec> queue;
+        size_t skip = taken;
+        for (auto& f : frames) {
+            if (skip >= f.iov_len) {
+                skip -= f.iov_len;
+                continue;
+            }
+            queue.push_back({static_cast<char*>(f.iov_base) + skip, f.iov_len - skip});
+            skip = 0;
+        }
+        ssize_t w = p.server.write(2, queue.data(), int(queue.size()));
+        ASSERT_GE(w, 0);
+        taken += size_t(w);
+        got += p.client_reads();
+    }
+    for (int i = 0; i < 100 && got.size() < payload.size(); ++i) got += p.client_reads();
+    ASSERT_EQ(got.size(), payload.size());
+    EXPECT_TRUE(got == payload);
+    EXPECT_GE(p.seen.records.size(), 20u);
+    for (int n : p.seen.records) EXPECT_LE(n, 3);
+}
