@@ -759,3 +759,115 @@ TEST(TlsTransportOwn, KeyUpdatesInsideBlockedBatchesKeepTheStream) {
     EXPECT_GE(p.seen.records.size(), 20u);
     for (int n : p.seen.records) EXPECT_LE(n, 3);
 }
+
+// ---- what else a client may try after the handshake
+
+// TLS 1.3 lets a client send only KeyUpdate after the handshake (we request no certificate):
+// any other handshake message, a KeyUpdate that shares its record or is split over two, or a
+// bad request_update value ends the connection (§4.6.3, §5.1).
+TEST(TlsTransportOwn, PostHandshakeMessagesOtherThanAWholeKeyUpdateFail) {
+    const std::string cases[] = {
+        std::string("\x04\x00\x00\x04" "abcd", 8),          // NewSessionTicket from a client
+        std::string("\x0b\x00\x00\x00", 4),                  // Certificate never asked for
+        std::string("\x18\x00\x00\x01\x00" "data", 9),      // a KeyUpdate and more in one record
+        std::string("\x18\x00\x00\x01", 4),                  // the first part of a split KeyUpdate
+        std::string("\x18\x00\x00\x01\x02", 5),              // request_update 2
+        std::string("\x18\x00\x00\x02\x00\x00", 6),          // a KeyUpdate of the wrong length
+    };
+    for (const std::string& message : cases) {
+        CraftingPair p;
+        p.client_reads();
+        p.send_raw(p.seal_inner(inner(message, 22, 0)));
+        TlsRead r;
+        EXPECT_EQ(server_reads(p, &r), "");
+        EXPECT_EQ(r, TlsRead::Failed) << message.size();
+        EXPECT_EQ(p.stats.key_updates, 0u);
+    }
+}
+
+// A flood of KeyUpdates, each asking for ours, costs us one KDF each and no memory; we answer
+// with one KeyUpdate before our next data, and the client reads that data under our new keys.
+TEST(TlsTransportOwn, KeyUpdateFloodIsAnsweredOnce) {
+    CraftingPair p;
+    p.client_reads();
+    static int updates_seen;
+    updates_seen = 0;
+    SSL_set_msg_callback(p.client, [](int write_p, int, int type, const void* b, size_t len, SSL*, void*) {
+        if (!write_p && type == SSL3_RT_HANDSHAKE && len > 0 && *static_cast<const uint8_t*>(b) == 24) ++updates_seen;
+    });
+    std::string wire;
+    for (int i = 0; i < 5000; ++i) {
+        wire += p.seal_inner(inner(std::string("\x18\x00\x00\x01\x01", 5), 22, 0));
+        ASSERT_TRUE(tls13::next_generation(tls13::Suite::Aes128Gcm, &p.keys));
+        if (wire.size() > 60000) {
+            p.send_raw(wire);
+            wire.clear();
+            TlsRead r;
+            EXPECT_EQ(server_reads(p, &r), "");
+            ASSERT_EQ(r, TlsRead::Drained);
+        }
+    }
+    wire += p.seal_inner(inner("after the flood", 23, 0));
+    p.send_raw(wire);
+    EXPECT_EQ(server_reads(p), "after the flood");
+    EXPECT_EQ(p.stats.key_updates, 5000u);
+    ASSERT_EQ(server_writes(p, "answer"), 6);
+    EXPECT_EQ(p.client_reads(), "answer");
+    EXPECT_EQ(updates_seen, 1);
+}
+
+// A client that tries 0-RTT on a ticket: we accept no early data, so OpenSSL skips those
+// records during the handshake; they must not count as records of the client's application keys.
+TEST(TlsTransportOwn, RejectedEarlyDataKeepsTheRecordCounts) {
+    SSL_SESSION* session = nullptr;
+    SSL_CTX* shared_sctx = nullptr;
+    {
+        Pair first;
+        first.client_reads();
+        session = SSL_get1_session(first.client);
+        shared_sctx = first.sctx;
+        SSL_CTX_up_ref(shared_sctx);
+        SSL_shutdown(first.client);
+    }
+    ASSERT_TRUE(SSL_SESSION_set_max_early_data(session, 16384));  // the client believes it may
+    TlsStats stats;
+    TlsTransport server(stats, true);
+    SSL_CTX* cctx = SSL_CTX_new(TLS_client_method());
+    int sv[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+    ASSERT_TRUE(server.attach(3, sv[0], shared_sctx));
+    SSL* client = SSL_new(cctx);
+    SSL_set_fd(client, sv[1]);
+    SSL_set_session(client, session);
+    SSL_set_connect_state(client);
+    size_t n = 0;
+    std::string early(3000, 'E');
+    ASSERT_EQ(SSL_write_early_data(client, early.data(), early.size(), &n), 1);
+    ASSERT_EQ(SSL_write_early_data(client, early.data(), early.size(), &n), 1);
+    static uint8_t buf[65536];
+    for (int i = 0; i < 20 && !(server.established(3) && SSL_is_init_finished(client)); ++i) {
+        SSL_do_handshake(client);
+        size_t got = 0;
+        server.read(3, buf, sizeof buf, &got);
+        EXPECT_EQ(got, 0u);  // early data is never delivered
+    }
+    EXPECT_EQ(SSL_get_early_data_status(client), SSL_EARLY_DATA_REJECTED);
+    EXPECT_TRUE(server.own_records(3));
+    ASSERT_EQ(SSL_write_ex(client, "one-rtt", 7, &n), 1);
+    size_t got = 0;
+    server.read(3, buf, sizeof buf, &got);
+    EXPECT_EQ(std::string(reinterpret_cast<char*>(buf), got), "one-rtt");
+    iovec v{const_cast<char*>("ok"), 2};
+    ASSERT_EQ(server.write(3, &v, 1), 2);
+    char b[64];
+    for (int i = 0; i < 5 && SSL_read_ex(client, b, sizeof b, &n) != 1; ++i) {
+    }
+    EXPECT_EQ(std::string(b, n), "ok");
+    server.release(3);
+    SSL_free(client);
+    SSL_SESSION_free(session);
+    SSL_CTX_free(cctx);
+    SSL_CTX_free(shared_sctx);
+    close(sv[0]);
+    close(sv[1]);
+}
