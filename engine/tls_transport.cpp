@@ -227,6 +227,10 @@ bool TlsTransport::hand_over(Conn& t) {
         o.rx.seq = rx_seq;
         o.tx.seq = tx_seq;
         o.suite = suite;
+        // What OpenSSL's layer would have obeyed (ssl_get_max_send_fragment): modes 1..4.
+        const uint8_t mfl = SSL_SESSION_get_max_fragment_length(SSL_get_session(t.ssl));
+        if (mfl >= TLSEXT_max_fragment_length_512 && mfl <= TLSEXT_max_fragment_length_4096)
+            o.max_plain = static_cast<uint16_t>(256u << mfl);
     }
     if (!ok) {
         // OpenSSL keeps the records: give it back its read-ahead, drop the callbacks' target.

@@ -217,6 +217,7 @@ ssize_t TlsTransport::write_own(Conn& t, const struct iovec* iov, int n) {
     }
     while (i < n && iov[i].iov_len == off) ++i, off = 0;
     uint8_t* out = scratch_.get();
+    const size_t max_plain = o.max_plain;  // kMaxPlaintext unless the client asked for less
     static constexpr uint8_t kKeyUpdate[] = {24, 0, 0, 1, 0};  // update_not_requested
     static_assert(kBatchRecords * (kMaxPlaintext + 2 * kOverhead + sizeof kKeyUpdate) <= kBatchRecords * kMaxRecord,
                   "the scratch buffer holds a batch with a KeyUpdate before each record");
@@ -250,14 +251,14 @@ ssize_t TlsTransport::write_own(Conn& t, const struct iovec* iov, int n) {
             uint8_t* rec = out + used;
             const uint8_t* src;
             size_t len;
-            if (iov[i].iov_len - off >= kMaxPlaintext) {  // a large frame: sealed from where it lies
+            if (iov[i].iov_len - off >= max_plain) {  // a large frame: sealed from where it lies
                 src = static_cast<const uint8_t*>(iov[i].iov_base) + off;
-                len = kMaxPlaintext;
+                len = max_plain;
             } else {  // small frames: gathered into the record's own place, sealed in place
                 len = 0;
-                for (int j = i; j < n && len < kMaxPlaintext; ++j) {
+                for (int j = i; j < n && len < max_plain; ++j) {
                     size_t skip = j == i ? off : 0;
-                    size_t take = std::min(iov[j].iov_len - skip, kMaxPlaintext - len);
+                    size_t take = std::min(iov[j].iov_len - skip, max_plain - len);
                     memcpy(rec + kHeader + len, static_cast<const uint8_t*>(iov[j].iov_base) + skip, take);
                     len += take;
                 }
