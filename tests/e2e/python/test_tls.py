@@ -160,6 +160,17 @@ class TlsServes(TlsCase):
         stats = self.stats()
         self.assertEqual(stats.get("tls_record_failures", 0), 0)
 
+    async def test_max_fragment_length_client_gets_the_demo_page(self):
+        # A small client (RFC 6066 max_fragment_length 512): the page, several KB, must come in
+        # records of at most 512 bytes, or the client refuses the first one (record_overflow).
+        get = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        out = await asyncio.to_thread(openssl_client, self.server.port, "-tls1_3", "-maxfraglen", "512",
+                                      "-ign_eof", stdin=get)
+        self.assertIn("HTTP/1.1 200", out)
+        self.assertIn("</html>", out)
+        self.assertNotIn("record overflow", out)
+        self.assertEqual(self.stats().get("tls_record_failures", 0), 0)
+
     async def test_tls13_key_update_requested_by_the_client_keeps_the_connection(self):
         def run():
             argv = ["openssl", "s_client", "-connect", f"127.0.0.1:{self.server.port}", "-CAfile",
