@@ -17,7 +17,9 @@
 // Return contracts:
 //   read():  fills buf with up to cap bytes of plaintext (*got), driving the handshake first,
 //            and says why it stopped (TlsRead). With edge-triggered epoll, Drained is the only
-//            state in which waiting for EPOLLIN is safe; Full means "call again".
+//            state in which waiting for EPOLLIN is safe; Full means "call again". On our
+//            layer cap must hold a whole record (tls13::kMaxRecord, 16645 bytes; the server's
+//            buffer is 256 KiB): with less, read() would say Full for ever without progress.
 //   write(): sends the iovecs' bytes as TLS records; returns the plaintext bytes taken, which is
 //            less than their total when the socket (or the peer) blocked, or -1 on a fatal error.
 //            Frames are coalesced into records of up to 16 KiB, whatever the number of frames.
