@@ -23,6 +23,9 @@ struct TlsTransport::Own {
     bool update_owed = false;  // the client asked for a KeyUpdate: ours goes before our next record
     uint8_t head_len = 0;      // bytes of a record header that arrived alone
     uint8_t head[tls13::kHeader] = {};
+    // The most plaintext a record of ours may carry: 2^14, or what the client asked for with
+    // max_fragment_length (RFC 6066; OpenSSL grants it in TLS 1.3 too): 512..4096.
+    uint16_t max_plain = tls13::kMaxPlaintext;
     int fd = -1;
     uint32_t carry_len = 0, carry_need = 0;  // a record begun: header + ciphertext so far, of carry_need
     uint8_t* carry = nullptr;

@@ -83,6 +83,9 @@ Header parse_header(const uint8_t* p) {
 }
 
 Inner parse_inner(const uint8_t* p, size_t n) {
+    // §5.4: the whole TLSInnerPlaintext (content, type and padding) MUST NOT exceed 2^14 + 1
+    // bytes; the record header's limit (2^14 + 256) only bounds the ciphertext.
+    if (n > kMaxPlaintext + 1) return {false, kRecordOverflow, 0, 0};
     size_t i = n;
     while (i > 0 && p[i - 1] == 0) --i;  // padding: zeros after the type
     if (i == 0) return {false, kUnexpectedMessage, 0, 0};

@@ -75,7 +75,8 @@ Header parse_header(const uint8_t* p);
 
 // Inner plaintext: content || type || zeros. Finds the type (the last non-zero byte).
 struct Inner {
-    bool ok;          // false: all zeros (unexpected_message) or content > 2^14 (record_overflow)
+    bool ok;          // false: all zeros (unexpected_message) or more than 2^14 + 1 bytes, padding
+                      // included (record_overflow, §5.4)
     uint8_t alert;
     uint8_t type;
     size_t length;    // the content's length, at the start of the plaintext

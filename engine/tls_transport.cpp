@@ -149,9 +149,10 @@ void on_message(int write_p, int, int content_type, const void* buf, size_t len,
 
 }  // namespace
 
-TlsTransport::TlsTransport(TlsStats& stats, bool own_records)
+TlsTransport::TlsTransport(TlsStats& stats, bool own_records, uint64_t records_per_key)
     : stats_(stats),
       own_records_(own_records),
+      records_per_key_(records_per_key < 2 ? 2 : records_per_key),
       scratch_(new uint8_t[kBatchRecords * tls13::kMaxRecord]),
       cipher_(std::make_unique<tls13::RecordCipher>()) {}
 
@@ -227,6 +228,10 @@ bool TlsTransport::hand_over(Conn& t) {
         o.rx.seq = rx_seq;
         o.tx.seq = tx_seq;
         o.suite = suite;
+        // What OpenSSL's layer would have obeyed (ssl_get_max_send_fragment): modes 1..4.
+        const uint8_t mfl = SSL_SESSION_get_max_fragment_length(SSL_get_session(t.ssl));
+        if (mfl >= TLSEXT_max_fragment_length_512 && mfl <= TLSEXT_max_fragment_length_4096)
+            o.max_plain = static_cast<uint16_t>(256u << mfl);
     }
     if (!ok) {
         // OpenSSL keeps the records: give it back its read-ahead, drop the callbacks' target.

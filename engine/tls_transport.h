@@ -17,7 +17,9 @@
 // Return contracts:
 //   read():  fills buf with up to cap bytes of plaintext (*got), driving the handshake first,
 //            and says why it stopped (TlsRead). With edge-triggered epoll, Drained is the only
-//            state in which waiting for EPOLLIN is safe; Full means "call again".
+//            state in which waiting for EPOLLIN is safe; Full means "call again". On our
+//            layer cap must hold a whole record (tls13::kMaxRecord, 16645 bytes; the server's
+//            buffer is 256 KiB): with less, read() would say Full for ever without progress.
 //   write(): sends the iovecs' bytes as TLS records; returns the plaintext bytes taken, which is
 //            less than their total when the socket (or the peer) blocked, or -1 on a fatal error.
 //            Frames are coalesced into records of up to 16 KiB, whatever the number of frames.
@@ -62,9 +64,16 @@ public:
     static constexpr size_t kRecordBytes = 16384;  // the largest TLS plaintext record
 
     static constexpr int kBatchRecords = 4;     // sealed per send(2) on our record layer
+    // RFC 8446 §5.5: AES-GCM seals about 2^24.5 full records under one key within a 2^-57
+    // safety margin, and implementations SHOULD update their keys before such limits. On our
+    // layer a key seals at most this many records, its last one a KeyUpdate (update_not_requested):
+    // a push stream of small messages reaches it (one record a message) after 16.7 M messages.
+    // OpenSSL's layer (TLS 1.2, --tls-records openssl) never updates by itself.
+    static constexpr uint64_t kRecordsPerKey = uint64_t(1) << 24;
 
     // own_records: TLS 1.3 connections move to our record layer after the handshake.
-    explicit TlsTransport(TlsStats& stats, bool own_records = true);
+    // records_per_key: kRecordsPerKey but in tests (at least 2).
+    explicit TlsTransport(TlsStats& stats, bool own_records = true, uint64_t records_per_key = kRecordsPerKey);
     ~TlsTransport();
     TlsTransport(const TlsTransport&) = delete;
     TlsTransport& operator=(const TlsTransport&) = delete;
@@ -130,6 +139,7 @@ private:
 
     TlsStats& stats_;
     const bool own_records_;
+    const uint64_t records_per_key_;
     std::vector<Conn> conns_;               // by connection slot
     std::unique_ptr<uint8_t[]> scratch_;    // kBatchRecords sealed records (or OpenSSL's one), shared
     std::unique_ptr<tls13::RecordCipher> cipher_;

@@ -205,38 +205,51 @@ ssize_t TlsTransport::write_own(Conn& t, const struct iovec* iov, int n) {
         t.committed = 0;
     }
     uint8_t* out = scratch_.get();
+    const size_t max_plain = o.max_plain;  // kMaxPlaintext unless the client asked for less
+    static constexpr uint8_t kKeyUpdate[] = {24, 0, 0, 1, 0};  // update_not_requested
+    static_assert(kBatchRecords * (kMaxPlaintext + 2 * kOverhead + sizeof kKeyUpdate) <= kBatchRecords * kMaxRecord,
+                  "the scratch buffer holds a batch with a KeyUpdate before each record");
+    // The keys before a batch, to take back records the socket does not take; wiped on every
+    // way out (a copy of the traffic secret).
+    struct WipedKeys {
+        TrafficKeys k;
+        ~WipedKeys() { wipe(&k); }
+    };
     while (!at.at_end()) {
         // Seal up to kBatchRecords records into the scratch buffer.
         struct Sealed {
-            size_t end;    // the record's end in out
-            size_t plain;  // its plaintext bytes
-        } sealed[kBatchRecords + 1];
+            size_t end;       // the record's end in out
+            size_t plain;     // its plaintext bytes
+            bool key_update;  // ours: the keys after it are the next generation
+        } sealed[2 * kBatchRecords];
         int count = 0;
         size_t used = 0;
-        const TrafficKeys before = o.tx;  // to take back records the socket does not take
+        const WipedKeys before{o.tx};
         const bool owed = o.update_owed;
-        if (o.update_owed) {  // the client asked: our KeyUpdate goes before our next data (§4.6.3)
-            static constexpr uint8_t kKeyUpdate[] = {24, 0, 0, 1, 0};
-            used = cipher_->seal(o.suite, o.tx, kHandshake, kKeyUpdate, sizeof kKeyUpdate, out);
-            if (used == 0 || !next_generation(o.suite, &o.tx)) return broken();
-            o.update_owed = false;
-            sealed[count++] = {used, 0};
-        }
         for (int k = 0; k < kBatchRecords && !at.at_end(); ++k) {
+            // A KeyUpdate goes before our next data when the client asked for one (§4.6.3), or
+            // as the last record these keys may seal (kRecordsPerKey, §5.5).
+            if (o.update_owed || o.tx.seq + 1 >= records_per_key_) {
+                size_t size = cipher_->seal(o.suite, o.tx, kHandshake, kKeyUpdate, sizeof kKeyUpdate, out + used);
+                if (size == 0 || !next_generation(o.suite, &o.tx)) return broken();
+                o.update_owed = false;
+                used += size;
+                sealed[count++] = {used, 0, true};
+            }
             uint8_t* rec = out + used;
             const uint8_t* src;
             size_t len;
-            if (at.left_in_this() >= kMaxPlaintext) {  // a large frame: sealed from where it lies
+            if (at.left_in_this() >= max_plain) {  // a large frame: sealed from where it lies
                 src = at.here();
-                len = kMaxPlaintext;
+                len = max_plain;
             } else {  // small frames: gathered into the record's own place, sealed in place
-                len = gather(at, rec + kHeader, kMaxPlaintext);
+                len = gather(at, rec + kHeader, max_plain);
                 src = rec + kHeader;
             }
             size_t size = cipher_->seal(o.suite, o.tx, kApplicationData, src, len, rec);
             if (size == 0) return broken();
             used += size;
-            sealed[count++] = {used, len};
+            sealed[count++] = {used, len, false};
             at.advance(len);
         }
         ssize_t s = send_some(o.fd, out, used);
@@ -265,13 +278,14 @@ ssize_t TlsTransport::write_own(Conn& t, const struct iovec* iov, int n) {
                 t.committed = static_cast<uint32_t>(sealed[k].plain);
                 ++k;
             }
-            // Records k.. were not begun: back to the keys and sequence number before them.
-            o.tx = before;
+            // Records k.. were not begun: back to the keys and sequence number before them,
+            // then forward over the records that count (a KeyUpdate among them moves the keys).
+            o.tx = before.k;
             o.update_owed = owed;
             for (int j = 0; j < k; ++j) {
-                if (owed && j == 0) {
+                if (sealed[j].key_update) {
                     o.update_owed = false;
-                    next_generation(o.suite, &o.tx);
+                    if (!next_generation(o.suite, &o.tx)) return broken();
                 } else {
                     ++o.tx.seq;
                 }

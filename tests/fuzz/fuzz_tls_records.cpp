@@ -61,7 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     {
         Inner in = parse_inner(data, size);
         if (in.ok) {
-            CHECK(in.length < size && in.type != 0 && data[in.length] == in.type && in.length <= kMaxPlaintext);
+            CHECK(in.length < size && in.type != 0 && data[in.length] == in.type && size <= kMaxPlaintext + 1);
             for (size_t i = in.length + 1; i < size; ++i) CHECK(data[i] == 0);
             if (in.type == kHandshake) {
                 PostHandshake h = read_post_handshake(data, in.length);

@@ -140,6 +140,37 @@ class TlsServes(TlsCase):
                 self.assertIn("Reused, TLSv1.", again, version)
         await self.until_stat("tls_resumed", 2)
 
+    async def test_hello_retry_request_and_a_0rtt_attempt_are_served(self):
+        # X448 first: we do not take it (X25519, P-256, P-384), so a HelloRetryRequest moves the
+        # client to P-256; the second ClientHello and the CCS records must not upset the counts.
+        out = await asyncio.to_thread(openssl_client, self.server.port, "-tls1_3", "-groups", "X448:P-256")
+        self.assertIn("New, TLSv1.3", out)
+        self.assertRegex(out, "Server Temp Key: ECDH, (P-256|prime256v1)")
+        self.assertIn('{"status":"ok"}', out)
+        # Our tickets allow no early data: s_client resumes and keeps its request for 1-RTT.
+        with tempfile.NamedTemporaryFile() as sess, tempfile.NamedTemporaryFile() as early:
+            early.write(HEALTHZ)
+            early.flush()
+            await asyncio.to_thread(openssl_client, self.server.port, "-tls1_3", "-sess_out", sess.name)
+            again = await asyncio.to_thread(openssl_client, self.server.port, "-tls1_3", "-sess_in", sess.name,
+                                            "-early_data", early.name)
+            self.assertIn("Reused, TLSv1.3", again)
+            self.assertNotIn("Early data was accepted", again)
+            self.assertIn('{"status":"ok"}', again)
+        stats = self.stats()
+        self.assertEqual(stats.get("tls_record_failures", 0), 0)
+
+    async def test_max_fragment_length_client_gets_the_demo_page(self):
+        # A small client (RFC 6066 max_fragment_length 512): the page, several KB, must come in
+        # records of at most 512 bytes, or the client refuses the first one (record_overflow).
+        get = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        out = await asyncio.to_thread(openssl_client, self.server.port, "-tls1_3", "-maxfraglen", "512",
+                                      "-ign_eof", stdin=get)
+        self.assertIn("HTTP/1.1 200", out)
+        self.assertIn("</html>", out)
+        self.assertNotIn("record overflow", out)
+        self.assertEqual(self.stats().get("tls_record_failures", 0), 0)
+
     async def test_tls13_key_update_requested_by_the_client_keeps_the_connection(self):
         def run():
             argv = ["openssl", "s_client", "-connect", f"127.0.0.1:{self.server.port}", "-CAfile",
