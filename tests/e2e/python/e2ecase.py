@@ -48,8 +48,10 @@ class WspushTestCase(unittest.IsolatedAsyncioTestCase):
         asyncio.get_event_loop().set_debug(False)
 
     async def asyncSetUp(self):
-        self.server = WspushServer(self.server_options, self.server_env,
-                                   TLS if self.server_tls is None else self.server_tls)
+        # In a thread: the first TLS server of a run makes the test certificates (openssl, ~0.4 s),
+        # which would block the loop (asyncio's debug mode prints "Executing <Task ...> took").
+        self.server = await asyncio.to_thread(WspushServer, self.server_options, self.server_env,
+                                              TLS if self.server_tls is None else self.server_tls)
         self.addCleanup(self.server.stop)  # cleanups run LIFO: clients close first
         # start() polls the log with time.sleep: in a thread, so the loop never blocks (asyncio
         # would print "Executing <Task ...> took 0.8 seconds" on a loaded machine).
