@@ -108,9 +108,7 @@ struct UidTable::Impl {
     [[gnu::always_inline]] uint64_t hash(std::string_view uid) const {
         if (a.hash_override) [[unlikely]]
             return a.hash_override(uid.data(), uid.size());
-        if (uid.size() <= uid_lookup::kShortUid) [[likely]]
-            return uid_lookup::hash_short(uid);
-        return XXH3_64bits(uid.data(), uid.size());
+        return uid_lookup::hash(uid);
     }
     // The slot of t holding uid, or null (the probe loop is uid_lookup::locate).
     [[gnu::always_inline]] Slot* locate(const Table& t, uint64_t h, std::string_view uid,
