@@ -95,7 +95,7 @@ struct UidTable::Impl {
         a.hash_override = h;
         if (h) a.cold_from = 0;  // every find goes out of line, through hash()
         cur = allocate(kMinCapacity);
-        a.unit_shift = arena.unit_shift();
+        a.arena = arena.base();
     }
     ~Impl() {
         release(cur);
@@ -383,7 +383,6 @@ UidTable::AddResult UidTable::add(std::string_view uid, ConnId c, std::string_vi
         m.prepare_grow();
     }
     const Slot fresh{m.arena.alloc(uid, c), uint32_t(h)};
-    m.a.chunks = m.arena.chunk_table();  // the table moves when the arena adds a chunk
     if (probed)
         Impl::place_at(m.cur, empty_at, fresh, tag_of(h));
     else

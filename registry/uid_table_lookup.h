@@ -77,8 +77,7 @@ struct UidArrays {
     // hash_override is set (every lookup then goes out of line, where the override is applied).
     // The inline path thus never tests for the override: one compare does both jobs.
     size_t cold_from = kInlineUid + 1;
-    unsigned char* const* chunks = nullptr;  // the KeyArena's chunk table (re-read after each add)
-    uint32_t unit_shift = 0;                 // log2(8-byte units per arena chunk)
+    unsigned char* arena = nullptr;  // the KeyArena's base: a record is at arena + 8 x ref
     SlotArray old;        // being migrated into cur while old.slots != nullptr
     size_t cursor = 0;    // old's slots below cursor are empty
     size_t max_len = 0;   // add() refuses longer uids
@@ -86,8 +85,7 @@ struct UidArrays {
 };
 
 inline unsigned char* record(const UidArrays& a, uint32_t ref) {
-    const uint32_t mask = (uint32_t(1) << a.unit_shift) - 1;
-    return a.chunks[ref >> a.unit_shift] + (size_t(ref & mask) << 3);
+    return a.arena + (size_t(ref) << 3);
 }
 inline ConnId* record_conn(unsigned char* rec) { return reinterpret_cast<ConnId*>(rec); }
 inline uint16_t record_len(const unsigned char* rec) {
