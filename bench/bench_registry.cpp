@@ -25,8 +25,8 @@
 // so every std and absl key was a heap block and a third cache miss; that measured the key type,
 // not the table.
 //
-// Key mixes (uids as users have them): k16, 16 random alphanumerics (a typical token; the
-// longest uid UidTable's inline lookup path takes); uuid, 36-byte lowercase RFC 4122 v4 UUIDs;
+// Key mixes (uids as users have them): k16, 16 random alphanumerics (a typical token);
+// uuid, 36-byte lowercase RFC 4122 v4 UUIDs;
 // mix, 4 to 40 alphanumerics, length uniform. N = 100k and 1M uids, no duplicates, and N
 // absent uids of the same mix for misses.
 //

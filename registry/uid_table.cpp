@@ -104,7 +104,7 @@ struct UidTable::Impl {
         if (retired) zeroed_pages_unmap(retired, retired_done, retired_bytes);
     }
 
-    // XXH3 (up to 16 bytes through its short-input path, inlined: see hash_short).
+    // XXH3 (up to 128 bytes through its short and mid-size paths, inlined: see uid_lookup::hash).
     [[gnu::always_inline]] uint64_t hash(std::string_view uid) const {
         if (a.hash_override) [[unlikely]]
             return a.hash_override(uid.data(), uid.size());

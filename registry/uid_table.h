@@ -51,7 +51,7 @@ public:
     RemoveResult remove(std::string_view uid, ConnId c);
 
     // Inline (below), and forced: left to itself g++ keeps it out of line, which is what this
-    // avoids. Uids of up to 16 bytes with one connection, found in the current array, never
+    // avoids. Uids of up to 64 bytes with one connection, found in the current array, never
     // leave the caller's code (hash, tag probe and compare); other cases finish out of line.
     [[gnu::always_inline]] ConnSpan find(std::string_view uid) const;
     // out[i] = find(uids[i]) for i < n. Hashes a block of uids and prefetches their tags and
@@ -83,7 +83,7 @@ private:
     struct Impl;
     Impl* impl_;
     // find()'s cold paths, out of line in uid_table.cpp.
-    ConnSpan find_cold(std::string_view uid) const;          // uids over 16 bytes; hash_override
+    ConnSpan find_cold(std::string_view uid) const;          // uids over 64 bytes; hash_override
     ConnSpan find_in_old(uint64_t h, std::string_view uid) const;  // not in cur while migrating
     ConnSpan set_span(ConnId set) const;                    // a uid with several connections
     // for_each support without exposing Impl: iterate by cursor.

@@ -1,7 +1,7 @@
 // The hot half of UidTable::find, inline: hash, 16-tag probe, slot hash check, record compare.
 // It works on UidArrays, a plain struct of the table's array pointers, masks, the key arena's
-// chunk table and the migration state, which UidTable keeps as a member (the rest, Impl, stays
-// opaque in uid_table.cpp). Everything cold stays out of line there: uids over 16 bytes (long
+// base address and the migration state, which UidTable keeps as a member (the rest, Impl, stays
+// opaque in uid_table.cpp). Everything cold stays out of line there: uids over 64 bytes (long
 // hash, long compare), a uid with several connections, the old array while a resize migrates,
 // and every write (add, remove, resize).
 //
@@ -70,7 +70,7 @@ struct SlotArray {
 
 // What a lookup reads. Owned by UidTable (a member, so find() reaches it without a pointer
 // chase) and written only by uid_table.cpp. A lookup reads cur's first three fields,
-// cold_from, the arena's chunk table and old.slots.
+// cold_from, the arena base and old.slots.
 struct UidArrays {
     SlotArray cur;
     // Uids at least this long take the out-of-line find: kInlineUid + 1, or 0 when a test's
