@@ -25,8 +25,8 @@
 // so every std and absl key was a heap block and a third cache miss; that measured the key type,
 // not the table.
 //
-// Key mixes (uids as users have them): k16, 16 random alphanumerics (a typical token; the
-// longest uid UidTable's inline lookup path takes); uuid, 36-byte lowercase RFC 4122 v4 UUIDs;
+// Key mixes (uids as users have them): k16, 16 random alphanumerics (a typical token);
+// uuid, 36-byte lowercase RFC 4122 v4 UUIDs;
 // mix, 4 to 40 alphanumerics, length uniform. N = 100k and 1M uids, no duplicates, and N
 // absent uids of the same mix for misses.
 //
@@ -34,7 +34,8 @@
 // one find per iteration, and read the ConnId found (what a router does next). The query bytes
 // sit in a buffer of their own in walk order, as the uid being routed sits in the message just
 // parsed (a query list in random heap order would add a cache miss to every table alike).
-// Churn is a logout plus a login per iteration at a steady N uids (FIFO over 2N), on a table of
+// Churn is a logout plus a login per iteration at a steady N uids (FIFO over 2N; ChurnRandom logs
+// out a random online uid instead, as sessions end in no particular order), on a table of
 // its own so the finds always see the same N. bytes_per_entry: UidTable::memory_bytes() for
 // ours (after any resize in flight has finished, as an idle loop leaves it); for the others the
 // mallinfo2() delta across building the map (heap in use, including mmap'd blocks) plus, for
@@ -156,8 +157,12 @@ const Keys& keys(Mix mix, size_t n) {
 struct Ours {
     static constexpr const char* kName = "ours";
     UidTable m;
-    void insert(std::string_view k, ConnId c) { m.add(k, c); }
-    void erase(std::string_view k, ConnId c) { m.remove(k, c); }
+    // The view add() hands out, by ConnId.slot (= key index), for the churn tables: the server
+    // keeps it in the connection and logs out with it (server/sessions.cpp), as absl's views are
+    // both its stored keys and the bytes its erase is given. Empty for the other tables.
+    std::vector<std::string_view> stored;
+    void insert(std::string_view k, ConnId c) { m.add(k, c, c.slot < stored.size() ? &stored[c.slot] : nullptr); }
+    void erase(std::string_view k, ConnId c) { m.remove(c.slot < stored.size() ? stored[c.slot] : k, c); }
     const ConnId* find(std::string_view k) const {
         auto s = m.find(k);
         return s.empty() ? nullptr : s.data;
@@ -215,6 +220,7 @@ size_t heap_in_use() {
 }
 
 // One table per (type, mix, N, purpose), built on first use and kept for the whole run.
+enum class Purpose { find, churn_fifo, churn_random };
 template <class T>
 struct Built {
     std::unique_ptr<T> t;
@@ -222,13 +228,15 @@ struct Built {
 };
 
 template <class T>
-Built<T>& built(Mix mix, size_t n, bool for_churn) {
-    static std::map<std::tuple<Mix, size_t, bool>, Built<T>> cache;
-    Built<T>& b = cache[{mix, n, for_churn}];
+Built<T>& built(Mix mix, size_t n, Purpose purpose) {
+    static std::map<std::tuple<Mix, size_t, Purpose>, Built<T>> cache;
+    Built<T>& b = cache[{mix, n, purpose}];
     if (!b.t) {
         const Keys& k = keys(mix, n);
         const size_t before = heap_in_use();
         b.t = std::make_unique<T>();
+        if constexpr (std::is_same_v<T, Ours>)
+            if (purpose != Purpose::find) b.t->stored.resize(2 * n);  // not counted in its bytes
         for (size_t i = 0; i < n; ++i) b.t->insert(k.present->views[i], ConnId{uint32_t(i), 1});
         size_t bytes;
         if constexpr (std::is_same_v<T, Ours>) {
@@ -245,7 +253,7 @@ Built<T>& built(Mix mix, size_t n, bool for_churn) {
 
 template <class T>
 void find_bench(benchmark::State& state, Mix mix, size_t n, bool hits) {
-    Built<T>& b = built<T>(mix, n, false);
+    Built<T>& b = built<T>(mix, n, Purpose::find);
     const std::vector<std::string_view>& q = hits ? keys(mix, n).hits->views : keys(mix, n).misses->views;
     size_t i = 0, hit = 0;
     uint64_t sum = 0;
@@ -266,7 +274,7 @@ void find_bench(benchmark::State& state, Mix mix, size_t n, bool hits) {
 // prefetch() on each key of the block before the finds, the same trick.
 template <class T>
 void find_batch_bench(benchmark::State& state, Mix mix, size_t n) {
-    Built<T>& b = built<T>(mix, n, false);
+    Built<T>& b = built<T>(mix, n, Purpose::find);
     const std::vector<std::string_view>& q = keys(mix, n).hits->views;
     constexpr size_t kBlock = 16;
     wspush::registry::ConnSpan out[kBlock];
@@ -290,7 +298,7 @@ void find_batch_bench(benchmark::State& state, Mix mix, size_t n) {
 template <class T>
 void churn_bench(benchmark::State& state, Mix mix, size_t n) {
     const std::vector<std::string_view>& k = keys(mix, n).present->views;
-    Built<T>& b = built<T>(mix, n, true);
+    Built<T>& b = built<T>(mix, n, Purpose::churn_fifo);
     static std::map<std::pair<Mix, size_t>, size_t> next_of;  // the window position across runs
     size_t& j = next_of[{mix, n}];
     for (auto _ : state) {
@@ -299,8 +307,45 @@ void churn_bench(benchmark::State& state, Mix mix, size_t n) {
         b.t->insert(k[in], ConnId{uint32_t(in), 1});
         ++j;
     }
+    if constexpr (std::is_same_v<T, Ours>)
+        if (b.t->m.uid_count() != n) state.SkipWithError("churn lost or duplicated a uid");
     state.SetItemsProcessed(state.iterations());
     state.counters["bytes_per_entry"] = b.bytes_per_entry;
+}
+
+// Logout of a uniformly random online uid, login of the uid that has been offline longest: the
+// table stays at N entries. Sessions end in no particular order, so neither the records of
+// UidTable nor the key bytes absl's views point at are read in the order they were written
+// (FIFO churn above reads both in write order, which the hardware prefetcher follows; with
+// mixed lengths UidTable's recycled records lose that order and absl's packed keys keep it).
+// The bookkeeping (a xorshift step, two vector writes) is the same for every table.
+template <class T>
+void churn_random_bench(benchmark::State& state, Mix mix, size_t n) {
+    const std::vector<std::string_view>& k = keys(mix, n).present->views;
+    Built<T>& b = built<T>(mix, n, Purpose::churn_random);
+    struct Window {
+        std::vector<uint32_t> online, offline;  // key indices; offline is a FIFO ring
+        size_t next_in = 0;
+        uint64_t rng = 0x9e3779b97f4a7c15;
+    };
+    static std::map<std::pair<Mix, size_t>, Window> windows;
+    Window& w = windows[{mix, n}];
+    if (w.online.empty()) {
+        for (uint32_t i = 0; i < n; ++i) w.online.push_back(i), w.offline.push_back(uint32_t(n + i));
+    }
+    for (auto _ : state) {
+        w.rng ^= w.rng << 13, w.rng ^= w.rng >> 7, w.rng ^= w.rng << 17;
+        const size_t i = size_t((unsigned __int128)w.rng * n >> 64);
+        const uint32_t out = w.online[i], in = w.offline[w.next_in];
+        b.t->erase(k[out], ConnId{out, 1});
+        b.t->insert(k[in], ConnId{in, 1});
+        w.online[i] = in;
+        w.offline[w.next_in] = out;
+        if (++w.next_in == n) w.next_in = 0;
+    }
+    if constexpr (std::is_same_v<T, Ours>)
+        if (b.t->m.uid_count() != n) state.SkipWithError("churn lost or duplicated a uid");
+    state.SetItemsProcessed(state.iterations());
 }
 
 double clock_us(clockid_t clock) {
@@ -391,6 +436,7 @@ void register_table(Mix mix, size_t n) {
     benchmark::RegisterBenchmark(("Find" + suffix).c_str(), [=](benchmark::State& s) { find_bench<T>(s, mix, n, true); });
     benchmark::RegisterBenchmark(("FindMiss" + suffix).c_str(), [=](benchmark::State& s) { find_bench<T>(s, mix, n, false); });
     benchmark::RegisterBenchmark(("Churn" + suffix).c_str(), [=](benchmark::State& s) { churn_bench<T>(s, mix, n); });
+    benchmark::RegisterBenchmark(("ChurnRandom" + suffix).c_str(), [=](benchmark::State& s) { churn_random_bench<T>(s, mix, n); });
     if constexpr (!std::is_same_v<T, Std>)  // std has no prefetch
         benchmark::RegisterBenchmark(("FindBatch" + suffix).c_str(), [=](benchmark::State& s) { find_batch_bench<T>(s, mix, n); });
 }
@@ -453,9 +499,9 @@ void print_ratios(TableReporter& rep) {
         else std::snprintf(out, len, "-");
     };
     std::printf("\nRatios from this run: ours' rate / each baseline's (>1: ours faster); bytes per uid\n");
-    std::printf("%-9s %-5s %8s %9s %8s %9s %8s | %6s %6s %8s %6s\n", "op", "keys", "N", "ours Mop/s", "/absl",
+    std::printf("%-11s %-5s %8s %9s %8s %9s %8s | %6s %6s %8s %6s\n", "op", "keys", "N", "ours Mop/s", "/absl",
                 "/absl-inl", "/std", "B ours", "absl", "absl-inl", "std");
-    for (const char* op : {"Find", "FindMiss", "Churn", "FindBatch"}) {
+    for (const char* op : {"Find", "FindMiss", "Churn", "ChurnRandom", "FindBatch"}) {
         for (Mix mix : kMixes) {
             for (const char* n : {"100000", "1000000"}) {
                 const std::string base = std::string(op) + "/" + mix_name(mix) + "/" + n + "/";
@@ -466,7 +512,7 @@ void print_ratios(TableReporter& rep) {
                 ratio(ours, get(base + "absl-inl", "items_per_second"), ai, sizeof ai);
                 ratio(ours, get(base + "std", "items_per_second"), s, sizeof s);
                 const std::string bytes = std::string("Find/") + mix_name(mix) + "/" + n + "/";
-                std::printf("%-9s %-5s %8s %10.2f %8s %9s %8s | %6.1f %6.1f %8.1f %6.1f\n", op, mix_name(mix), n,
+                std::printf("%-11s %-5s %8s %10.2f %8s %9s %8s | %6.1f %6.1f %8.1f %6.1f\n", op, mix_name(mix), n,
                             ours / 1e6, a, ai, s, get(bytes + "ours", "bytes_per_entry"),
                             get(bytes + "absl", "bytes_per_entry"), get(bytes + "absl-inl", "bytes_per_entry"),
                             get(bytes + "std", "bytes_per_entry"));

@@ -2,28 +2,34 @@
 // handed out. A ref stays valid, and its record never moves, until free(ref): that is what lets
 // UidTable::add() hand out a stable view of the uid, and find() a span over the connection.
 //
-// Layout: fixed-size chunks (64 KiB unless one record needs more, 64-byte aligned), never
-// reallocated. A record is [ConnId: 8][uint16 len][bytes], rounded up to 8 bytes; a ref counts
-// 8-byte units from the start of chunk 0, so 2^32 refs address 32 GiB. A 16-byte uid costs 32
-// bytes, a UUID 48. A record of up to 32 bytes never straddles a cache line (the bump pointer
+// Layout: one reserved range of address space, 32 GiB (what 2^32 refs of 8 bytes address),
+// mapped PROT_NONE: it costs no memory and no commit charge. The bump pointer commits it 64 KiB
+// at a time (mprotect; the kernel zero-fills a page when it is first written), and nothing in
+// it ever moves. A ref counts 8-byte units from the base, so a record is base + 8 x ref: one
+// add, where a table of chunk pointers cost a dependent load and ~10 instructions per lookup.
+// (Under an address-space limit the reservation halves until it fits, down to 64 MiB, and
+// caps the arena there.) A record is [ConnId: 8][uint16 len][bytes], rounded up to 8 bytes.
+// A 16-byte uid costs 32 bytes, a UUID 48. A record of up to 32 bytes never straddles a cache line (the bump pointer
 // skips to the next line, and the skipped gap, at most 24 bytes, becomes a free record of its
 // own size), so a lookup that reaches it reads one line. Larger records may straddle: keeping
 // a 48-byte record inside one line would leave a 16-byte gap per record (64 bytes a UUID).
 //
-//   chunk: | rec | rec | free | rec | ... bump -> |
+//   range: | rec | rec | free | rec | ... bump -> | committed, unused | PROT_NONE ... |
 //   rec:   | conn:8 | len:2 | uid bytes ... | pad to 8 |
 //
 // Churn: a freed record goes on the free list of its size class (one list per record size in
 // units; the list link lives in the dead record), and the next key of that size reuses it, so
 // login/logout churn never grows the arena. Cost: fragmentation across size classes is not
-// compacted (a burst of 200-byte uids, all freed, stays as 200-byte holes), and chunks are not
-// returned to the allocator. Bounded by the peak bytes per size class; see docs/registry.md.
+// compacted (a burst of 200-byte uids, all freed, stays as 200-byte holes), and committed
+// memory goes back only when the table is destroyed. Bounded by the peak bytes per size
+// class; see docs/registry.md.
 #pragma once
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string_view>
@@ -37,15 +43,22 @@ class KeyArena {
 public:
     static constexpr size_t kMaxKeyLen = 65535;  // the length prefix is 16 bits
 
+    // Reserves the address space (PROT_NONE: no memory, no commit charge) and commits nothing.
     explicit KeyArena(size_t max_key_len) {
         assert(max_key_len <= kMaxKeyLen);
-        unit_shift_ = 13;  // 8192 units = 64 KiB
-        while ((size_t(1) << unit_shift_) < units_for(max_key_len)) ++unit_shift_;
+        (void)max_key_len;
         free_heads_.assign(std::max<size_t>(units_for(max_key_len) + 1, 8), 0);  // 8: any line gap
+        // Under an address-space limit (ulimit -v) a smaller reservation caps the arena instead.
+        for (reserved_ = kReserve; reserved_ >= kMinReserve; reserved_ /= 2) {
+            void* p = mmap(nullptr, reserved_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+            if (p != MAP_FAILED) {
+                base_ = static_cast<unsigned char*>(p);
+                return;
+            }
+        }
+        throw std::bad_alloc();
     }
-    ~KeyArena() {
-        for (unsigned char* c : chunks_) std::free(c);
-    }
+    ~KeyArena() { munmap(base_, reserved_); }
     KeyArena(const KeyArena&) = delete;
     KeyArena& operator=(const KeyArena&) = delete;
 
@@ -85,22 +98,19 @@ public:
     }
     ConnId& conn(uint32_t ref) const { return *reinterpret_cast<ConnId*>(at(ref)); }
 
-    unsigned char* at(uint32_t ref) const {
-        const uint32_t mask = (uint32_t(1) << unit_shift_) - 1;
-        return chunks_[ref >> unit_shift_] + (size_t(ref & mask) << 3);
-    }
-    // For UidTable's inline lookup, which computes at() itself: the chunk table (moves when a
-    // chunk is added: re-read after alloc) and log2(units per chunk).
-    unsigned char* const* chunk_table() const { return chunks_.data(); }
-    uint32_t unit_shift() const { return unit_shift_; }
+    unsigned char* at(uint32_t ref) const { return base_ + (size_t(ref) << 3); }
+    // For UidTable's inline lookup, which computes at() itself: record = base + 8 x ref.
+    unsigned char* base() const { return base_; }
 
-    size_t memory_bytes() const {
-        return chunks_.size() * (size_t(8) << unit_shift_) + chunks_.capacity() * sizeof(chunks_[0]) +
-               free_heads_.capacity() * sizeof(uint32_t);
-    }
+    size_t memory_bytes() const { return committed_ + free_heads_.capacity() * sizeof(uint32_t); }
     size_t live_bytes() const { return live_units_ * 8; }
 
 private:
+    // 2^32 refs of 8 bytes: every ref a uint32 can name. Address space only; a 64-bit process
+    // has 128 TiB of it, so a few thousand tables could coexist.
+    static constexpr size_t kReserve = size_t(8) << 32;
+    static constexpr size_t kMinReserve = size_t(64) << 20;
+    static constexpr size_t kCommit = size_t(64) << 10;  // committed this much at a time
     static uint32_t units_for(size_t len) { return uint32_t((kHead + len + 7) / 8); }
 
     uint16_t length(uint32_t ref) const {
@@ -117,38 +127,32 @@ private:
         free_heads_[units] = ref;
     }
 
-
-    // Carves `units` from the end of the last chunk; the tail that does not fit becomes a free
-    // record of its own size class, so it is not lost.
+    // Carves `units` from the end of the used region, committing more of the reservation when
+    // it runs out (one mprotect per 64 KiB; the pages are zero-filled when first written).
     uint32_t bump(uint32_t units) {
-        const uint64_t chunk_units = uint64_t(1) << unit_shift_;
+        if (next_ == 0) next_ = 8;  // unit 0 is reserved (ref 0 means "no record"): its line goes
         if (units <= 4 && (next_ & 7) + units > 8) {  // would straddle a 64-byte line: skip to it
             const uint64_t gap = 8 - (next_ & 7);
-            if (next_ + gap <= uint64_t(chunks_.size()) * chunk_units) {
-                give_back(uint32_t(next_), gap);
-                next_ += gap;
-            }
+            give_back(uint32_t(next_), gap);  // within the committed region: next_ < its end
+            next_ += gap;
         }
-        uint64_t room = uint64_t(chunks_.size()) * chunk_units - next_;
-        if (room < units) {
-            if (room != 0) give_back(uint32_t(next_), room);
-            next_ = uint64_t(chunks_.size()) * chunk_units;
-            assert(next_ + chunk_units <= (uint64_t(1) << 32));
-            chunks_.reserve(chunks_.size() + 1);  // before the allocation, so a throw leaks nothing
-            void* chunk = std::aligned_alloc(64, size_t(8) << unit_shift_);
-            if (!chunk) throw std::bad_alloc();
-            chunks_.push_back(static_cast<unsigned char*>(chunk));
-            if (next_ == 0) next_ = 8;  // unit 0 is reserved (ref 0 means "no record"): its line goes
+        const size_t need = size_t(next_ + units) * 8;
+        if (need > reserved_) throw std::bad_alloc();  // 2^32 units at most: refs are uint32
+        if (need > committed_) {
+            const size_t to = (need + kCommit - 1) / kCommit * kCommit;
+            if (mprotect(base_ + committed_, to - committed_, PROT_READ | PROT_WRITE) != 0) throw std::bad_alloc();
+            committed_ = to;
         }
         const uint32_t ref = uint32_t(next_);
         next_ += units;
         return ref;
     }
 
-    std::vector<unsigned char*> chunks_;  // owned (aligned_alloc), freed by the destructor
+    unsigned char* base_ = nullptr;  // the reservation, reserved_ bytes; [0, committed_) usable
+    size_t reserved_ = 0;
+    size_t committed_ = 0;
     std::vector<uint32_t> free_heads_;  // [size in units] -> first free record, 0 = none
     uint64_t next_ = 0;                 // first never-used unit
-    uint32_t unit_shift_;               // log2(units per chunk)
     size_t live_units_ = 0;
 };
 

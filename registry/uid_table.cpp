@@ -36,6 +36,11 @@ void set_tag(Table& t, size_t i, uint8_t tag) {
     t.tags[i] = tag;
     if (i < kGroupWidth - 1) t.tags[t.mask + 1 + i] = tag;
 }
+// The same without a branch: the clone's index is i itself when there is no clone to write.
+void set_tag_branchless(Table& t, size_t i, uint8_t tag) {
+    t.tags[i] = tag;
+    t.tags[i < kGroupWidth - 1 ? t.mask + 1 + i : i] = tag;
+}
 
 Table allocate(size_t cap) {
     void* p = zeroed_pages_alloc(bytes_for(cap));
@@ -95,7 +100,7 @@ struct UidTable::Impl {
         a.hash_override = h;
         if (h) a.cold_from = 0;  // every find goes out of line, through hash()
         cur = allocate(kMinCapacity);
-        a.unit_shift = arena.unit_shift();
+        a.arena = arena.base();
     }
     ~Impl() {
         release(cur);
@@ -104,13 +109,11 @@ struct UidTable::Impl {
         if (retired) zeroed_pages_unmap(retired, retired_done, retired_bytes);
     }
 
-    // XXH3 (up to 16 bytes through its short-input path, inlined: see hash_short).
+    // XXH3 (up to 128 bytes through its short and mid-size paths, inlined: see uid_lookup::hash).
     [[gnu::always_inline]] uint64_t hash(std::string_view uid) const {
         if (a.hash_override) [[unlikely]]
             return a.hash_override(uid.data(), uid.size());
-        if (uid.size() <= uid_lookup::kShortUid) [[likely]]
-            return uid_lookup::hash_short(uid);
-        return XXH3_64bits(uid.data(), uid.size());
+        return uid_lookup::hash(uid);
     }
     // The slot of t holding uid, or null (the probe loop is uid_lookup::locate).
     [[gnu::always_inline]] Slot* locate(const Table& t, uint64_t h, std::string_view uid,
@@ -143,16 +146,19 @@ struct UidTable::Impl {
     // Backward-shift deletion (Knuth's Algorithm R): walk the rest of the cluster and pull back
     // every entry whose home is not between the hole and itself. No tombstones, so probe
     // lengths stay what they would be had the key never existed. O(cluster length).
+    // Branch-free body: whether an entry moves is a coin flip the predictor cannot learn (at
+    // load 0.76 a delete walks ~8 slots), so every entry is copied into the hole and the hole
+    // advances only when the entry had to move (a cmov). A copy into a hole that stays is
+    // overwritten by the next move or emptied at the end; only this loop reads past the hole.
     void erase_at(Table& t, size_t hole) const {
-        for (size_t j = hole;;) {
-            j = (j + 1) & t.mask;
-            if (t.tags[j] == kTagEmpty) break;
-            const size_t d = (j - t.slots[j].hash_lo) & t.mask;  // how far past its home
+        for (size_t j = (hole + 1) & t.mask; t.tags[j] != kTagEmpty; j = (j + 1) & t.mask) {
+            const Slot entry = t.slots[j];
+            const uint8_t tag = t.tags[j];
+            t.slots[hole] = entry;
+            set_tag_branchless(t, hole, tag);
+            const size_t d = (j - entry.hash_lo) & t.mask;  // how far past its home
             const size_t gap = (j - hole) & t.mask;
-            if (d < gap) continue;  // home in (hole, j]: it must stay
-            t.slots[hole] = t.slots[j];
-            set_tag(t, hole, t.tags[j]);
-            hole = j;
+            hole = d >= gap ? j : hole;  // home in (hole, j]: it stays, and so does the hole
         }
         set_tag(t, hole, kTagEmpty);
         --t.count;
@@ -385,7 +391,6 @@ UidTable::AddResult UidTable::add(std::string_view uid, ConnId c, std::string_vi
         m.prepare_grow();
     }
     const Slot fresh{m.arena.alloc(uid, c), uint32_t(h)};
-    m.a.chunks = m.arena.chunk_table();  // the table moves when the arena adds a chunk
     if (probed)
         Impl::place_at(m.cur, empty_at, fresh, tag_of(h));
     else

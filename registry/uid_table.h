@@ -51,7 +51,7 @@ public:
     RemoveResult remove(std::string_view uid, ConnId c);
 
     // Inline (below), and forced: left to itself g++ keeps it out of line, which is what this
-    // avoids. Uids of up to 16 bytes with one connection, found in the current array, never
+    // avoids. Uids of up to 64 bytes with one connection, found in the current array, never
     // leave the caller's code (hash, tag probe and compare); other cases finish out of line.
     [[gnu::always_inline]] ConnSpan find(std::string_view uid) const;
     // out[i] = find(uids[i]) for i < n. Hashes a block of uids and prefetches their tags and
@@ -83,7 +83,7 @@ private:
     struct Impl;
     Impl* impl_;
     // find()'s cold paths, out of line in uid_table.cpp.
-    ConnSpan find_cold(std::string_view uid) const;          // uids over 16 bytes; hash_override
+    ConnSpan find_cold(std::string_view uid) const;          // uids over 64 bytes; hash_override
     ConnSpan find_in_old(uint64_t h, std::string_view uid) const;  // not in cur while migrating
     ConnSpan set_span(ConnId set) const;                    // a uid with several connections
     // for_each support without exposing Impl: iterate by cursor.
@@ -94,11 +94,11 @@ inline ConnSpan UidTable::find(std::string_view uid) const {
     const uid_lookup::UidArrays& a = arrays_;
     if (uid.size() >= a.cold_from) [[unlikely]]  // a long uid, or a test's hash_override
         return find_cold(uid);
-    // Here uid.size() < cold_from <= 17. Telling g++ so drops the longer-uid cases from the
+    // Here uid.size() < cold_from <= 65. Telling g++ so drops the longer-uid cases from the
     // hash and the compare: fewer instructions per find, so more finds (and their cache
     // misses) fit in the CPU's window at once; +10-20% finds/s at 100k and 1M entries.
-    if (uid.size() > uid_lookup::kShortUid) __builtin_unreachable();
-    const uint64_t h = uid_lookup::hash_short(uid);
+    if (uid.size() > uid_lookup::kInlineUid) __builtin_unreachable();
+    const uint64_t h = uid_lookup::hash(uid);
     if (const uid_lookup::Slot* s = uid_lookup::locate(a, a.cur, h, uid)) [[likely]] {
         ConnId* c = uid_lookup::record_conn(uid_lookup::record(a, s->rec));
         return c->gen != 0 ? ConnSpan{c, 1} : set_span(*c);

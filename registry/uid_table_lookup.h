@@ -1,7 +1,7 @@
 // The hot half of UidTable::find, inline: hash, 16-tag probe, slot hash check, record compare.
 // It works on UidArrays, a plain struct of the table's array pointers, masks, the key arena's
-// chunk table and the migration state, which UidTable keeps as a member (the rest, Impl, stays
-// opaque in uid_table.cpp). Everything cold stays out of line there: uids over 16 bytes (long
+// base address and the migration state, which UidTable keeps as a member (the rest, Impl, stays
+// opaque in uid_table.cpp). Everything cold stays out of line there: uids over 64 bytes (long
 // hash, long compare), a uid with several connections, the old array while a resize migrates,
 // and every write (add, remove, resize).
 //
@@ -39,7 +39,10 @@
 
 namespace wspush::registry::uid_lookup {
 
-inline constexpr size_t kShortUid = 16;  // XXH3's short-input path; longer uids take the cold path
+inline constexpr size_t kShortUid = 16;   // XXH3's short-input path (XXH3_len_0to16_64b)
+inline constexpr size_t kMidUid = 128;    // XXH3's mid-size path (XXH3_len_17to128_64b)
+// The longest uid find() handles inline (a UUID is 36). Longer ones take the cold path.
+inline constexpr size_t kInlineUid = 64;
 
 // 8 bytes, eight per cache line. hash_lo (the low 32 bits of the uid's hash) gives the entry's
 // home in any array up to 2^32 slots without reading its record (migration, deletion's backward
@@ -67,15 +70,14 @@ struct SlotArray {
 
 // What a lookup reads. Owned by UidTable (a member, so find() reaches it without a pointer
 // chase) and written only by uid_table.cpp. A lookup reads cur's first three fields,
-// cold_from, the arena's chunk table and old.slots.
+// cold_from, the arena base and old.slots.
 struct UidArrays {
     SlotArray cur;
-    // Uids at least this long take the out-of-line find: kShortUid + 1, or 0 when a test's
+    // Uids at least this long take the out-of-line find: kInlineUid + 1, or 0 when a test's
     // hash_override is set (every lookup then goes out of line, where the override is applied).
     // The inline path thus never tests for the override: one compare does both jobs.
-    size_t cold_from = kShortUid + 1;
-    unsigned char* const* chunks = nullptr;  // the KeyArena's chunk table (re-read after each add)
-    uint32_t unit_shift = 0;                 // log2(8-byte units per arena chunk)
+    size_t cold_from = kInlineUid + 1;
+    unsigned char* arena = nullptr;  // the KeyArena's base: a record is at arena + 8 x ref
     SlotArray old;        // being migrated into cur while old.slots != nullptr
     size_t cursor = 0;    // old's slots below cursor are empty
     size_t max_len = 0;   // add() refuses longer uids
@@ -83,8 +85,7 @@ struct UidArrays {
 };
 
 inline unsigned char* record(const UidArrays& a, uint32_t ref) {
-    const uint32_t mask = (uint32_t(1) << a.unit_shift) - 1;
-    return a.chunks[ref >> a.unit_shift] + (size_t(ref & mask) << 3);
+    return a.arena + (size_t(ref) << 3);
 }
 inline ConnId* record_conn(unsigned char* rec) { return reinterpret_cast<ConnId*>(rec); }
 inline uint16_t record_len(const unsigned char* rec) {
@@ -104,16 +105,43 @@ inline uint32_t load4(const void* p) {
     return v;
 }
 
-// Does the record hold exactly uid? Fixed-size overlapping loads chosen by length, for uids of
-// up to 16 bytes (inline); memcmp past that. No image of the probe is built. (Building one on
-// the stack with overlapping stores and reading it back in 8-byte words defeated
-// store-to-load forwarding: a stall of ~15 cycles on every lookup.)
+#if defined(__SSE2__)
+inline __m128i eq16(const void* a, const void* b) {
+    return _mm_cmpeq_epi8(_mm_loadu_si128(static_cast<const __m128i*>(a)),
+                          _mm_loadu_si128(static_cast<const __m128i*>(b)));
+}
+#endif
+
+// a[0, n) == b[0, n) for 16 < n <= 64: four overlapping 16-byte loads a side, at 0, o,
+// n - 16 - o and n - 16 with o = 16 past 32 bytes, else 0 (a cmov: no branch on the length,
+// which a mix of uid lengths would mispredict). memcmp would be a call and a length dispatch.
+[[gnu::always_inline]] inline bool equal_17to64(const unsigned char* a, const char* b, size_t n) {
+    const size_t o = n > 32 ? 16 : 0;
+#if defined(__SSE2__)
+    const __m128i m = _mm_and_si128(_mm_and_si128(eq16(a, b), eq16(a + o, b + o)),
+                                    _mm_and_si128(eq16(a + n - 16 - o, b + n - 16 - o), eq16(a + n - 16, b + n - 16)));
+    return _mm_movemask_epi8(m) == 0xffff;
+#else
+    uint64_t d = 0;
+    for (size_t at : {size_t(0), o, n - 16 - o, n - 16})
+        d |= (load8(a + at) ^ load8(b + at)) | (load8(a + at + 8) ^ load8(b + at + 8));
+    return d == 0;
+#endif
+}
+
+// Does the record hold exactly uid? Fixed-size overlapping loads chosen by length, up to 64
+// bytes (what find() takes inline); memcmp past that. No image of the probe is built.
+// (Building one on the stack with overlapping stores and reading it back in 8-byte words
+// defeated store-to-load forwarding: a stall of ~15 cycles on every lookup.)
 [[gnu::always_inline]] inline bool record_matches(const unsigned char* rec, std::string_view uid) {
     const size_t n = uid.size();
     if (record_len(rec) != n) return false;
     const unsigned char* a = rec + kRecKey;
     const char* b = uid.data();
-    if (n > 16) return std::memcmp(a, b, n) == 0;
+    if (n > 16) [[unlikely]] {
+        if (n > kInlineUid) return std::memcmp(a, b, n) == 0;
+        return equal_17to64(a, b, n);
+    }
     if (n >= 8) return ((load8(a) ^ load8(b)) | (load8(a + n - 8) ^ load8(b + n - 8))) == 0;
     if (n >= 4) return ((load4(a) ^ load4(b)) | (load4(a + n - 4) ^ load4(b + n - 4))) == 0;
     return n == 0 || (a[0] == uint8_t(b[0]) && a[n / 2] == uint8_t(b[n / 2]) && a[n - 1] == uint8_t(b[n - 1]));
@@ -123,6 +151,18 @@ inline uint32_t load4(const void* p) {
 // without the call and the length dispatch, which are a fifth of a lookup's instructions.
 [[gnu::always_inline]] inline uint64_t hash_short(std::string_view uid) {
     return XXH3_len_0to16_64b(reinterpret_cast<const xxh_u8*>(uid.data()), uid.size(), XXH3_kSecret, 0);
+}
+// XXH3_64bits(uid) for 16 < uid.size() <= 128: XXH3's mid-size path, inlined the same way.
+[[gnu::always_inline]] inline uint64_t hash_mid(std::string_view uid) {
+    return XXH3_len_17to128_64b(reinterpret_cast<const xxh_u8*>(uid.data()), uid.size(), XXH3_kSecret,
+                                sizeof(XXH3_kSecret), 0);
+}
+// XXH3_64bits(uid). Inline up to 128 bytes; find() tells g++ the uid is at most kInlineUid
+// bytes, which drops the out-of-line case (and mix16B rounds past 64 bytes) from its copy.
+[[gnu::always_inline]] inline uint64_t hash(std::string_view uid) {
+    if (uid.size() <= kShortUid) return hash_short(uid);
+    if (uid.size() <= kMidUid) return hash_mid(uid);
+    return XXH3_64bits(uid.data(), uid.size());
 }
 
 // The slot of t holding uid (hash h), or nullptr; then, if empty_at is given, *empty_at is the

@@ -214,19 +214,20 @@ TEST(UidTable, ForcedCollisionsStillSeparateKeys) {
 }
 
 // Lookups compare a record's bytes against the probe's with overlapping loads whose offsets
-// depend on the length (1-3, 4-7, 8-16; memcmp longer). Under a constant hash every
-// key is a candidate for every probe, so a byte the compare skipped would surface as a wrong
-// hit: uids of each length 0..40 that differ from a stored one in exactly one byte must miss.
+// depend on the length (1-3, 4-7, 8-16 bytes; four 16-byte loads for 17-64; memcmp longer).
+// Under a constant hash every key is a candidate for every probe, so a byte the compare skipped
+// would surface as a wrong hit: uids of each length 0..80 that differ from a stored one in
+// exactly one byte must miss.
 TEST(UidTable, InlineCompareSeesEveryByteOfEveryLength) {
     UidTable t(256, constant_hash);
     std::vector<std::string> stored;
-    for (size_t len = 0; len <= 40; ++len) {
+    for (size_t len = 0; len <= 80; ++len) {
         std::string s(len, 'a');
         for (size_t i = 0; i < len; ++i) s[i] = char('a' + (i * 7 + len) % 26);
         stored.push_back(s);
         ASSERT_EQ(t.add(s, conn(uint32_t(len))), Add::NewUid) << len;
     }
-    for (size_t len = 0; len <= 40; ++len) {
+    for (size_t len = 0; len <= 80; ++len) {
         ConnSpan hit = t.find(stored[len]);
         ASSERT_EQ(hit.size, 1u) << len;
         EXPECT_EQ(hit.data[0], conn(uint32_t(len)));
@@ -238,16 +239,38 @@ TEST(UidTable, InlineCompareSeesEveryByteOfEveryLength) {
     }
 }
 
-// find()'s inline path hashes uids of up to 16 bytes with XXH3's short-input function directly;
-// add() and the cold paths must place and look up by the same value, XXH3_64bits.
-TEST(UidTable, InlineShortHashIsXxh3) {
+// find()'s inline path hashes uids with XXH3's short (0-16) and mid-size (17-128) functions
+// directly; add() and the cold paths must place and look up by the same value, XXH3_64bits.
+TEST(UidTable, InlineHashIsXxh3ForEveryLength) {
     std::string s;
-    for (size_t len = 0; len <= uid_lookup::kShortUid; ++len) {
-        for (int v = 0; v < 64; ++v) {
+    for (size_t len = 0; len <= 300; ++len) {
+        for (int v = 0; v < 16; ++v) {
             s.assign(len, '\0');
             for (size_t i = 0; i < len; ++i) s[i] = char(v * 37 + i * 11 + len);
-            ASSERT_EQ(uid_lookup::hash_short(s), XXH3_64bits(s.data(), s.size())) << len << " " << v;
+            ASSERT_EQ(uid_lookup::hash(s), XXH3_64bits(s.data(), s.size())) << len << " " << v;
         }
+    }
+}
+
+// Uids of up to kInlineUid bytes are found inline, longer ones out of line: under the real
+// hash, every length on both sides of the boundary is found, and its one-byte variants are not.
+TEST(UidTable, FindAnswersOnBothSidesOfTheInlineLengthLimit) {
+    UidTable t;
+    std::vector<std::string> stored;
+    for (size_t len = 0; len <= uid_lookup::kInlineUid + 40; ++len) {
+        std::string s(len, 'a');
+        for (size_t i = 0; i < len; ++i) s[i] = char('A' + (i * 5 + len) % 50);
+        stored.push_back(s);
+        ASSERT_EQ(t.add(s, conn(uint32_t(len))), Add::NewUid) << len;
+    }
+    for (size_t len = 0; len < stored.size(); ++len) {
+        ConnSpan hit = t.find(stored[len]);
+        ASSERT_EQ(hit.size, 1u) << len;
+        EXPECT_EQ(hit.data[0], conn(uint32_t(len)));
+        if (len == 0) continue;
+        std::string other = stored[len];
+        other[len / 2] = char(other[len / 2] ^ 0x40);
+        EXPECT_TRUE(t.find(other).empty()) << len;
     }
 }
 
