@@ -54,9 +54,10 @@ declare -A MICRO_ARGS=(
     [bench_codec]="--benchmark_min_time=0.05 --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true"
     [bench_registry]="--benchmark_min_time=0.1 --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true"
     [bench_auth]="--benchmark_min_time=0.1 --benchmark_repetitions=3 --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true"
+    [bench_tls]="--benchmark_min_time=0.1 --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true"
 )
 ONLY=${BENCH_ONLY:-}
-for b in bench_codec bench_registry bench_auth; do
+for b in bench_codec bench_registry bench_auth bench_tls; do
     [ -n "$ONLY" ] && break
     if [ -x "$BUILD/$b" ]; then
         echo "== $b (full output: $OUT/$b.log)"

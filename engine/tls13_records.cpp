@@ -108,76 +108,103 @@ struct RecordCipher::Ciphers {
     EVP_CIPHER* by_suite[3];
 };
 
-RecordCipher::RecordCipher() {
+RecordCipher::RecordCipher(size_t lanes) : seal_(lanes ? lanes : 1), open_(lanes ? lanes : 1) {
     static const Ciphers ciphers = {{EVP_CIPHER_fetch(nullptr, "AES-128-GCM", nullptr),
                                      EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr),
                                      EVP_CIPHER_fetch(nullptr, "ChaCha20-Poly1305", nullptr)}};
     ciphers_ = &ciphers;
-    if (!ciphers.by_suite[0] || !ciphers.by_suite[1] || !ciphers.by_suite[2]) return;
-    seal_ = EVP_CIPHER_CTX_new();
-    open_ = EVP_CIPHER_CTX_new();
+    ciphers_ok_ = ciphers.by_suite[0] && ciphers.by_suite[1] && ciphers.by_suite[2];
 }
 
 RecordCipher::~RecordCipher() {
-    EVP_CIPHER_CTX_free(seal_);
-    EVP_CIPHER_CTX_free(open_);
-    OPENSSL_cleanse(&seal_keyed_, sizeof seal_keyed_);
-    OPENSSL_cleanse(&open_keyed_, sizeof open_keyed_);
+    for (auto* lanes : {&seal_, &open_}) {
+        for (Lane& l : *lanes) {
+            EVP_CIPHER_CTX_free(l.ctx);
+            OPENSSL_cleanse(l.key, sizeof l.key);
+        }
+    }
 }
 
-bool RecordCipher::init(EVP_CIPHER_CTX* ctx, Keyed& keyed, Suite s, const TrafficKeys& k, int enc) {
+// The lane's context, set up for k's next record (its nonce); nullptr if OpenSSL failed.
+EVP_CIPHER_CTX* RecordCipher::ready(Lane& lane, Suite s, const TrafficKeys& k, int enc) {
+    if (!lane.ctx && !(lane.ctx = EVP_CIPHER_CTX_new())) return nullptr;
     uint8_t nonce[12];
     make_nonce(k, nonce);
     const size_t klen = key_len(s);
     int ok;
-    if (keyed.valid && keyed.suite == s && memcmp(keyed.key, k.key, klen) == 0) {
-        ok = EVP_CipherInit_ex(ctx, nullptr, nullptr, nullptr, nonce, enc);  // same key: the nonce only
+    if (lane.keyed && lane.suite == s && memcmp(lane.key, k.key, klen) == 0) {
+        ok = EVP_CipherInit_ex(lane.ctx, nullptr, nullptr, nullptr, nonce, enc);  // same key: the nonce only
     } else {
         // The cipher is passed only when it changes: passing it again resets the context.
-        const EVP_CIPHER* c = keyed.valid && keyed.suite == s ? nullptr : ciphers_->by_suite[int(s)];
-        ok = EVP_CipherInit_ex(ctx, c, nullptr, k.key, nonce, enc);
-        keyed.valid = ok == 1;
-        keyed.suite = s;
-        memcpy(keyed.key, k.key, klen);
+        const EVP_CIPHER* c = lane.keyed && lane.suite == s ? nullptr : ciphers_->by_suite[int(s)];
+        ok = EVP_CipherInit_ex(lane.ctx, c, nullptr, k.key, nonce, enc);
+        lane.keyed = ok == 1;
+        lane.suite = s;
+        memcpy(lane.key, k.key, klen);
     }
-    return ok == 1;
+    return ok == 1 ? lane.ctx : nullptr;
 }
 
-size_t RecordCipher::seal(Suite s, TrafficKeys& k, uint8_t type, const uint8_t* data, size_t len, uint8_t* out) {
+// The tag moves through the provider's parameters directly: EVP_CIPHER_CTX_ctrl() would build
+// the same OSSL_PARAM array on every call after a lookup by name.
+namespace {
+bool get_tag(EVP_CIPHER_CTX* ctx, uint8_t* tag) {
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, kTag),
+                           OSSL_PARAM_construct_end()};
+    return EVP_CIPHER_CTX_get_params(ctx, params) == 1;
+}
+bool set_tag(EVP_CIPHER_CTX* ctx, uint8_t* tag) {
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, kTag),
+                           OSSL_PARAM_construct_end()};
+    return EVP_CIPHER_CTX_set_params(ctx, params) == 1;
+}
+}  // namespace
+
+size_t RecordCipher::seal(Suite s, TrafficKeys& k, uint8_t type, const uint8_t* data, size_t len, uint8_t* out,
+                          uint32_t lane) {
     const size_t clen = len + 1 + kTag;
     out[0] = kApplicationData;
     out[1] = 3;
     out[2] = 3;
     out[3] = static_cast<uint8_t>(clen >> 8);
     out[4] = static_cast<uint8_t>(clen);
-    if (!init(seal_, seal_keyed_, s, k, 1)) return 0;
+    EVP_CIPHER_CTX* ctx = ready(seal_[lane % seal_.size()], s, k, 1);
+    if (!ctx) return 0;
     ++k.seq;
     uint8_t* p = out + kHeader;
     int n = 0;
-    if (EVP_EncryptUpdate(seal_, nullptr, &n, out, kHeader) != 1) return 0;  // the header is the AAD
-    if (len > 0) {
-        if (EVP_EncryptUpdate(seal_, p, &n, data, static_cast<int>(len)) != 1) return 0;
+    if (EVP_EncryptUpdate(ctx, nullptr, &n, out, kHeader) != 1) return 0;  // the header is the AAD
+    if (data == p) {  // in place: the type byte joins the data, one pass
+        p[len] = type;
+        if (EVP_EncryptUpdate(ctx, p, &n, p, static_cast<int>(len + 1)) != 1) return 0;
+        p += n;
+    } else {
+        if (len > 0) {
+            if (EVP_EncryptUpdate(ctx, p, &n, data, static_cast<int>(len)) != 1) return 0;
+            p += n;
+        }
+        if (EVP_EncryptUpdate(ctx, p, &n, &type, 1) != 1) return 0;
         p += n;
     }
-    if (EVP_EncryptUpdate(seal_, p, &n, &type, 1) != 1) return 0;
+    if (EVP_EncryptFinal_ex(ctx, p, &n) != 1) return 0;
     p += n;
-    if (EVP_EncryptFinal_ex(seal_, p, &n) != 1) return 0;
-    p += n;
-    if (EVP_CIPHER_CTX_ctrl(seal_, EVP_CTRL_AEAD_GET_TAG, kTag, p) != 1) return 0;
+    if (!get_tag(ctx, p)) return 0;
     p += kTag;
     return static_cast<size_t>(p - out) == kHeader + clen ? kHeader + clen : 0;
 }
 
-bool RecordCipher::open(Suite s, TrafficKeys& k, uint8_t* rec, size_t ciphertext_len, size_t* plain_len) {
-    if (!init(open_, open_keyed_, s, k, 0)) return false;
+bool RecordCipher::open(Suite s, TrafficKeys& k, uint8_t* rec, size_t ciphertext_len, size_t* plain_len,
+                        uint32_t lane) {
+    EVP_CIPHER_CTX* ctx = ready(open_[lane % open_.size()], s, k, 0);
+    if (!ctx) return false;
     ++k.seq;
     const size_t body = ciphertext_len - kTag;
     uint8_t* p = rec + kHeader;
     int n = 0, fin = 0;
-    if (EVP_DecryptUpdate(open_, nullptr, &n, rec, kHeader) != 1) return false;
-    if (EVP_DecryptUpdate(open_, p, &n, p, static_cast<int>(body)) != 1) return false;
-    if (EVP_CIPHER_CTX_ctrl(open_, EVP_CTRL_AEAD_SET_TAG, kTag, p + body) != 1) return false;
-    if (EVP_DecryptFinal_ex(open_, p + n, &fin) != 1) return false;
+    if (EVP_DecryptUpdate(ctx, nullptr, &n, rec, kHeader) != 1) return false;
+    if (EVP_DecryptUpdate(ctx, p, &n, p, static_cast<int>(body)) != 1) return false;
+    if (!set_tag(ctx, p + body)) return false;
+    if (EVP_DecryptFinal_ex(ctx, p + n, &fin) != 1) return false;
     *plain_len = static_cast<size_t>(n + fin);
     return *plain_len == body;
 }

@@ -154,7 +154,7 @@ TlsTransport::TlsTransport(TlsStats& stats, bool own_records, uint64_t records_p
       own_records_(own_records),
       records_per_key_(records_per_key < 2 ? 2 : records_per_key),
       scratch_(new uint8_t[kBatchRecords * tls13::kMaxRecord]),
-      cipher_(std::make_unique<tls13::RecordCipher>()) {}
+      cipher_(std::make_unique<tls13::RecordCipher>(kCipherLanes)) {}
 
 TlsTransport::~TlsTransport() {
     for (Conn& t : conns_) {

@@ -64,6 +64,9 @@ public:
     static constexpr size_t kRecordBytes = 16384;  // the largest TLS plaintext record
 
     static constexpr int kBatchRecords = 4;     // sealed per send(2) on our record layer
+    // AEAD contexts per direction, shared by connections by fd (tls13::RecordCipher): up to
+    // this many busy connections keep theirs between records; at most 2 x 1024 x 1168 B.
+    static constexpr size_t kCipherLanes = 1024;
     // RFC 8446 §5.5: AES-GCM seals about 2^24.5 full records under one key within a 2^-57
     // safety margin, and implementations SHOULD update their keys before such limits. On our
     // layer a key seals at most this many records, its last one a KeyUpdate (update_not_requested):

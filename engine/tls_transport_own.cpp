@@ -21,6 +21,9 @@ using namespace tls13;
 
 namespace {
 
+// The connection's AEAD lane (tls13::RecordCipher): its fd, unique among open connections.
+uint32_t lane(const TlsTransport::Own& o) { return static_cast<uint32_t>(o.fd); }
+
 // read(2) without EINTR; the rest as read(2).
 ssize_t read_some(int fd, uint8_t* p, size_t n) {
     for (;;) {
@@ -52,7 +55,7 @@ void TlsTransport::send_alert(Conn& t, uint8_t level, uint8_t alert) {
     if (o.tail_len > o.tail_off && !send_tail(o)) return;
     const uint8_t body[2] = {level, alert};
     uint8_t rec[2 + kOverhead];
-    size_t n = cipher_->seal(o.suite, o.tx, kAlert, body, 2, rec);
+    size_t n = cipher_->seal(o.suite, o.tx, kAlert, body, 2, rec, lane(o));
     if (n > 0) (void)send_some(o.fd, rec, n);
 }
 
@@ -61,7 +64,7 @@ void TlsTransport::send_alert(Conn& t, uint8_t level, uint8_t alert) {
 TlsRead TlsTransport::take_record(Conn& t, uint8_t* rec, size_t ciphertext_len, uint8_t* out, size_t* got) {
     Own& o = *t.own;
     size_t plain = 0;
-    if (!cipher_->open(o.suite, o.rx, rec, ciphertext_len, &plain)) return fail_own(t, kBadRecordMac);
+    if (!cipher_->open(o.suite, o.rx, rec, ciphertext_len, &plain, lane(o))) return fail_own(t, kBadRecordMac);
     const uint8_t* p = rec + kHeader;
     Inner in = parse_inner(p, plain);
     if (!in.ok) return fail_own(t, in.alert);
@@ -230,7 +233,7 @@ ssize_t TlsTransport::write_own(Conn& t, const struct iovec* iov, int n) {
             // A KeyUpdate goes before our next data when the client asked for one (§4.6.3), or
             // as the last record these keys may seal (kRecordsPerKey, §5.5).
             if (o.update_owed || o.tx.seq + 1 >= records_per_key_) {
-                size_t size = cipher_->seal(o.suite, o.tx, kHandshake, kKeyUpdate, sizeof kKeyUpdate, out + used);
+                size_t size = cipher_->seal(o.suite, o.tx, kHandshake, kKeyUpdate, sizeof kKeyUpdate, out + used, lane(o));
                 if (size == 0 || !next_generation(o.suite, &o.tx)) return broken();
                 o.update_owed = false;
                 used += size;
@@ -246,7 +249,7 @@ ssize_t TlsTransport::write_own(Conn& t, const struct iovec* iov, int n) {
                 len = gather(at, rec + kHeader, max_plain);
                 src = rec + kHeader;
             }
-            size_t size = cipher_->seal(o.suite, o.tx, kApplicationData, src, len, rec);
+            size_t size = cipher_->seal(o.suite, o.tx, kApplicationData, src, len, rec, lane(o));
             if (size == 0) return broken();
             used += size;
             sealed[count++] = {used, len, false};

@@ -152,3 +152,28 @@ TEST(Tls13Records, OnlyAWholeKeyUpdateIsAcceptedAfterTheHandshake) {
     EXPECT_EQ(read_post_handshake(split, 3).alert, kUnexpectedMessage);
     EXPECT_EQ(read_post_handshake(split, 0).alert, kUnexpectedMessage);
 }
+
+// Lanes: connections that share a lane (fd modulo lanes) take turns re-keying it; ones on
+// their own lane keep it. Every record opens either way, and sealing is the same as on one lane.
+TEST(Tls13Records, LanesSharedOrNotSealTheSameRecords) {
+    RecordCipher two(2), one(1), reader(3);
+    TrafficKeys a = keys(Suite::Aes128Gcm, 1), b = keys(Suite::Aes128Gcm, 2), c = keys(Suite::Aes256Gcm, 3);
+    TrafficKeys a1 = a, b1 = b, c1 = c, ra = a, rb = b, rc = c;
+    uint8_t data[40] = {9};
+    for (int round = 0; round < 5; ++round) {
+        struct Case {
+            TrafficKeys *k, *k1, *r;
+            Suite s;
+            uint32_t fd;
+        };
+        for (Case x : {Case{&a, &a1, &ra, Suite::Aes128Gcm, 4}, Case{&b, &b1, &rb, Suite::Aes128Gcm, 6},
+                       Case{&c, &c1, &rc, Suite::Aes256Gcm, 5}}) {
+            uint8_t rec[40 + kOverhead], ref[40 + kOverhead];
+            ASSERT_EQ(two.seal(x.s, *x.k, kApplicationData, data, sizeof data, rec, x.fd), sizeof rec);  // fds 4 and 6 share lane 0
+            ASSERT_EQ(one.seal(x.s, *x.k1, kApplicationData, data, sizeof data, ref), sizeof ref);
+            EXPECT_EQ(memcmp(rec, ref, sizeof rec), 0);
+            size_t plain = 0;
+            EXPECT_TRUE(reader.open(x.s, *x.r, rec, sizeof rec - kHeader, &plain, x.fd));
+        }
+    }
+}
