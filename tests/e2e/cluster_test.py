@@ -154,12 +154,16 @@ class ClusterCase(unittest.IsolatedAsyncioTestCase):
     NODES = ("A", "B", "C")
     TEST_LIMIT = 90 * SLOW
 
-    async def asyncSetUp(self):
+    def start_redis(self):
+        """A temporary directory and our own redis-server on a Unix socket in it."""
         asyncio.get_running_loop().set_debug(False)
         self.tmp = tempfile.mkdtemp(prefix="wspush-cluster-")
         self.addCleanup(shutil.rmtree, self.tmp, True)
         self.redis = Redis(self.tmp).start()
         self.addCleanup(self.redis.kill)
+
+    async def asyncSetUp(self):
+        self.start_redis()
         self.nodes = {}
         for n in self.NODES:
             self.nodes[n] = self.start_node(n, self.redis.url)
@@ -556,11 +560,7 @@ class LivenessUnderLoad(ClusterCase):
     NODES = ("A", "B")
 
     async def asyncSetUp(self):
-        asyncio.get_running_loop().set_debug(False)
-        self.tmp = tempfile.mkdtemp(prefix="wspush-cluster-")
-        self.addCleanup(shutil.rmtree, self.tmp, True)
-        self.redis = Redis(self.tmp).start()
-        self.addCleanup(self.redis.kill)
+        self.start_redis()
         self.proxy = await RedisProxy(self.tmp, self.redis.sock).start()
         self.addAsyncCleanup(self.proxy.close)
         self.nodes = {"A": self.start_node("A", self.redis.url, "--cluster-heartbeat", "1"),

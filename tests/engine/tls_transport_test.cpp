@@ -32,6 +32,19 @@ SSL_CTX* server_ctx() {
     return ctx;
 }
 
+// Both sides' handshake steps in turn until both are done (at most 20 rounds); returns the
+// plaintext bytes the server read meanwhile.
+size_t drive_handshake(TlsTransport& server, uint32_t slot, SSL* client, uint8_t* buf, size_t cap) {
+    size_t total = 0;
+    for (int i = 0; i < 20 && !(server.established(slot) && SSL_is_init_finished(client)); ++i) {
+        SSL_do_handshake(client);
+        size_t got = 0;
+        server.read(slot, buf, cap, &got);
+        total += got;
+    }
+    return total;
+}
+
 struct Pair {
     TlsStats stats;
     TlsTransport server;
@@ -58,11 +71,7 @@ struct Pair {
         if (resume) SSL_set_session(client, resume);
         SSL_set_fd(client, cfd);
         SSL_set_connect_state(client);
-        for (int i = 0; i < 20 && !(server.established(7) && SSL_is_init_finished(client)); ++i) {
-            SSL_do_handshake(client);
-            size_t got = 0;
-            server.read(7, buf, sizeof buf, &got);
-        }
+        drive_handshake(server, 7, client, buf, sizeof buf);
         EXPECT_TRUE(server.established(7));
         EXPECT_EQ(stats.handshakes, 1u);
         EXPECT_EQ(server.own_records(7), own && SSL_version(client) == TLS1_3_VERSION);
@@ -271,56 +280,87 @@ TEST(TlsTransportOwn, TlsTwelveStaysWithOpenSsl) {
     EXPECT_EQ(server_reads(p), "hello");
 }
 
-TEST(TlsTransportOwn, ResumedSessionIsHandedOverToo) {
+namespace {
+
+// A session ticket from a first full handshake, and the server context that can resume it
+// (the ticket is sealed with that context's keys).
+struct Ticket {
     SSL_SESSION* session = nullptr;
-    SSL_CTX* shared_sctx = nullptr;
-    {
+    SSL_CTX* sctx = nullptr;
+    Ticket() {
         Pair first;
         first.client_reads();  // the ticket
         session = SSL_get1_session(first.client);
-        ASSERT_TRUE(SSL_SESSION_is_resumable(session));
-        // The ticket is sealed with first.sctx's keys: the second server must use that context.
-        shared_sctx = first.sctx;
-        SSL_CTX_up_ref(shared_sctx);
+        sctx = first.sctx;
+        SSL_CTX_up_ref(sctx);
         SSL_shutdown(first.client);  // freed without it, OpenSSL marks the session not resumable
     }
+    ~Ticket() {
+        SSL_SESSION_free(session);
+        SSL_CTX_free(sctx);
+    }
+};
+
+// A server slot on our record layer and an OpenSSL client over a socketpair, driven step by
+// step by the test (Pair does the whole handshake at once).
+struct Stepped {
     TlsStats stats;
-    TlsTransport server(stats, true);
+    TlsTransport server{stats, true};
     SSL_CTX* cctx = SSL_CTX_new(TLS_client_method());
-    int sv[2];
-    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-    ASSERT_TRUE(server.attach(3, sv[0], shared_sctx));
-    SSL* client = SSL_new(cctx);
-    SSL_set_fd(client, sv[1]);
-    SSL_set_session(client, session);
-    SSL_set_connect_state(client);
-    uint8_t buf[65536];
-    for (int i = 0; i < 20 && !(server.established(3) && SSL_is_init_finished(client)); ++i) {
-        SSL_do_handshake(client);
-        size_t got = 0;
-        server.read(3, buf, sizeof buf, &got);
+    SSL* client = nullptr;
+    int sv[2] = {-1, -1};
+    uint32_t slot;
+    uint8_t buf[256 * 1024];
+
+    Stepped(SSL_CTX* sctx, uint32_t s, SSL_SESSION* resume = nullptr) : slot(s) {
+        EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+        EXPECT_TRUE(server.attach(slot, sv[0], sctx));
+        client = SSL_new(cctx);
+        SSL_set_fd(client, sv[1]);
+        if (resume) SSL_set_session(client, resume);
+        SSL_set_connect_state(client);
     }
-    EXPECT_TRUE(SSL_session_reused(client));
-    EXPECT_EQ(stats.resumed, 1u);
-    EXPECT_TRUE(server.own_records(3));
-    size_t n = 0;
-    ASSERT_EQ(SSL_write_ex(client, "resumed", 7, &n), 1);
-    size_t got = 0;
-    server.read(3, buf, sizeof buf, &got);
-    EXPECT_EQ(std::string(reinterpret_cast<char*>(buf), got), "resumed");
-    iovec v{const_cast<char*>("ok"), 2};
-    ASSERT_EQ(server.write(3, &v, 1), 2);
-    char b[64];
-    for (int i = 0; i < 5 && SSL_read_ex(client, b, sizeof b, &n) != 1; ++i) {
+    ~Stepped() {
+        server.release(slot);
+        SSL_free(client);
+        SSL_CTX_free(cctx);
+        close(sv[0]);
+        close(sv[1]);
     }
-    EXPECT_EQ(std::string(b, n), "ok");
-    server.release(3);
-    SSL_free(client);
-    SSL_SESSION_free(session);
-    SSL_CTX_free(cctx);
-    SSL_CTX_free(shared_sctx);
-    close(sv[0]);
-    close(sv[1]);
+    // Both sides' handshake steps in turn until both are done; the server reads no plaintext.
+    void handshake() { EXPECT_EQ(drive_handshake(server, slot, client, buf, sizeof buf), 0u); }
+    // The client's msg reaches the server, and the server's "ok" the client.
+    void round_trip(const std::string& msg) {
+        size_t n = 0;
+        ASSERT_EQ(SSL_write_ex(client, msg.data(), msg.size(), &n), 1);
+        std::string got;
+        TlsRead r;
+        do {
+            size_t k = 0;
+            r = server.read(slot, buf, sizeof buf, &k);
+            got.append(reinterpret_cast<char*>(buf), k);
+        } while (r == TlsRead::Full);
+        EXPECT_EQ(got, msg);
+        iovec v{const_cast<char*>("ok"), 2};
+        ASSERT_EQ(server.write(slot, &v, 1), 2);
+        char b[64];
+        for (int i = 0; i < 5 && SSL_read_ex(client, b, sizeof b, &n) != 1; ++i) {
+        }
+        EXPECT_EQ(std::string(b, n), "ok");
+    }
+};
+
+}  // namespace
+
+TEST(TlsTransportOwn, ResumedSessionIsHandedOverToo) {
+    Ticket ticket;
+    ASSERT_TRUE(SSL_SESSION_is_resumable(ticket.session));
+    Stepped c(ticket.sctx, 3, ticket.session);
+    c.handshake();
+    EXPECT_TRUE(SSL_session_reused(c.client));
+    EXPECT_EQ(c.stats.resumed, 1u);
+    EXPECT_TRUE(c.server.own_records(3));
+    c.round_trip("resumed");
 }
 
 // The client's records reach the server cut at every possible place: a byte at a time.
@@ -586,45 +626,17 @@ TEST(TlsTransportOwn, HelloRetryRequestHandshakeIsHandedOver) {
 // A client may send application data right behind its Finished, before reading anything of
 // ours: those records are in the socket when the handshake ends and reach our layer.
 TEST(TlsTransportOwn, ApplicationDataInTheFinishedFlightIsDelivered) {
-    TlsStats stats;
-    TlsTransport server(stats, true);
     SSL_CTX* sctx = server_ctx();
-    SSL_CTX* cctx = SSL_CTX_new(TLS_client_method());
-    int sv[2];
-    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-    ASSERT_TRUE(server.attach(1, sv[0], sctx));
-    SSL* client = SSL_new(cctx);
-    SSL_set_fd(client, sv[1]);
-    SSL_set_connect_state(client);
-    static uint8_t buf[256 * 1024];
-    size_t got = 0;
-    EXPECT_NE(SSL_do_handshake(client), 1);                          // ClientHello
-    EXPECT_EQ(server.read(1, buf, sizeof buf, &got), TlsRead::Drained);  // our flight
-    ASSERT_EQ(SSL_do_handshake(client), 1);                          // its Finished
-    std::string first(40000, 'F');
-    size_t n = 0;
-    ASSERT_EQ(SSL_write_ex(client, first.data(), first.size(), &n), 1);  // before our ticket
-    std::string out;
-    TlsRead r;
-    do {
-        r = server.read(1, buf, sizeof buf, &got);
-        out.append(reinterpret_cast<char*>(buf), got);
-    } while (r == TlsRead::Full);
-    EXPECT_EQ(r, TlsRead::Drained);
-    EXPECT_TRUE(server.own_records(1));
-    EXPECT_EQ(out, first);
-    iovec v{const_cast<char*>("ok"), 2};
-    ASSERT_EQ(server.write(1, &v, 1), 2);
-    char b[64];
-    for (int i = 0; i < 5 && SSL_read_ex(client, b, sizeof b, &n) != 1; ++i) {
+    {
+        Stepped c(sctx, 1);
+        size_t got = 0;
+        EXPECT_NE(SSL_do_handshake(c.client), 1);                              // ClientHello
+        EXPECT_EQ(c.server.read(1, c.buf, sizeof c.buf, &got), TlsRead::Drained);  // our flight
+        ASSERT_EQ(SSL_do_handshake(c.client), 1);                              // its Finished
+        c.round_trip(std::string(40000, 'F'));  // written before our ticket was read
+        EXPECT_TRUE(c.server.own_records(1));
     }
-    EXPECT_EQ(std::string(b, n), "ok");
-    server.release(1);
-    SSL_free(client);
     SSL_CTX_free(sctx);
-    SSL_CTX_free(cctx);
-    close(sv[0]);
-    close(sv[1]);
 }
 
 // ---- the key usage limit (RFC 8446 §5.5): our keys seal at most records_per_key records
@@ -658,11 +670,7 @@ struct LimitedPair {
         client = SSL_new(cctx);
         SSL_set_fd(client, sv[1]);
         SSL_set_connect_state(client);
-        for (int i = 0; i < 20 && !(server.established(2) && SSL_is_init_finished(client)); ++i) {
-            SSL_do_handshake(client);
-            size_t got = 0;
-            server.read(2, buf, sizeof buf, &got);
-        }
+        drive_handshake(server, 2, client, buf, sizeof buf);
         EXPECT_TRUE(server.own_records(2));
         // Counting starts with the first record under our application keys (the ticket).
         SSL_set_msg_callback(client, Generations::on_message);
@@ -806,57 +814,17 @@ TEST(TlsTransportOwn, KeyUpdateFloodIsAnsweredOnce) {
 // A client that tries 0-RTT on a ticket: we accept no early data, so OpenSSL skips those
 // records during the handshake; they must not count as records of the client's application keys.
 TEST(TlsTransportOwn, RejectedEarlyDataKeepsTheRecordCounts) {
-    SSL_SESSION* session = nullptr;
-    SSL_CTX* shared_sctx = nullptr;
-    {
-        Pair first;
-        first.client_reads();
-        session = SSL_get1_session(first.client);
-        shared_sctx = first.sctx;
-        SSL_CTX_up_ref(shared_sctx);
-        SSL_shutdown(first.client);
-    }
-    ASSERT_TRUE(SSL_SESSION_set_max_early_data(session, 16384));  // the client believes it may
-    TlsStats stats;
-    TlsTransport server(stats, true);
-    SSL_CTX* cctx = SSL_CTX_new(TLS_client_method());
-    int sv[2];
-    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-    ASSERT_TRUE(server.attach(3, sv[0], shared_sctx));
-    SSL* client = SSL_new(cctx);
-    SSL_set_fd(client, sv[1]);
-    SSL_set_session(client, session);
-    SSL_set_connect_state(client);
+    Ticket ticket;
+    ASSERT_TRUE(SSL_SESSION_set_max_early_data(ticket.session, 16384));  // the client believes it may
+    Stepped c(ticket.sctx, 3, ticket.session);
     size_t n = 0;
     std::string early(3000, 'E');
-    ASSERT_EQ(SSL_write_early_data(client, early.data(), early.size(), &n), 1);
-    ASSERT_EQ(SSL_write_early_data(client, early.data(), early.size(), &n), 1);
-    static uint8_t buf[65536];
-    for (int i = 0; i < 20 && !(server.established(3) && SSL_is_init_finished(client)); ++i) {
-        SSL_do_handshake(client);
-        size_t got = 0;
-        server.read(3, buf, sizeof buf, &got);
-        EXPECT_EQ(got, 0u);  // early data is never delivered
-    }
-    EXPECT_EQ(SSL_get_early_data_status(client), SSL_EARLY_DATA_REJECTED);
-    EXPECT_TRUE(server.own_records(3));
-    ASSERT_EQ(SSL_write_ex(client, "one-rtt", 7, &n), 1);
-    size_t got = 0;
-    server.read(3, buf, sizeof buf, &got);
-    EXPECT_EQ(std::string(reinterpret_cast<char*>(buf), got), "one-rtt");
-    iovec v{const_cast<char*>("ok"), 2};
-    ASSERT_EQ(server.write(3, &v, 1), 2);
-    char b[64];
-    for (int i = 0; i < 5 && SSL_read_ex(client, b, sizeof b, &n) != 1; ++i) {
-    }
-    EXPECT_EQ(std::string(b, n), "ok");
-    server.release(3);
-    SSL_free(client);
-    SSL_SESSION_free(session);
-    SSL_CTX_free(cctx);
-    SSL_CTX_free(shared_sctx);
-    close(sv[0]);
-    close(sv[1]);
+    ASSERT_EQ(SSL_write_early_data(c.client, early.data(), early.size(), &n), 1);
+    ASSERT_EQ(SSL_write_early_data(c.client, early.data(), early.size(), &n), 1);
+    c.handshake();  // early data is never delivered
+    EXPECT_EQ(SSL_get_early_data_status(c.client), SSL_EARLY_DATA_REJECTED);
+    EXPECT_TRUE(c.server.own_records(3));
+    c.round_trip("one-rtt");
 }
 
 // RFC 6066 max_fragment_length (small clients ask for it; OpenSSL grants it in TLS 1.3 too):
