@@ -84,50 +84,34 @@ class HalfClosedClients(WspushTestCase):
         self.assertEqual(slow, {}, f"connections still open {PROMPTLY * SLOW} s after the client's FIN, by state")
         self.assertEqual(self.server.proc.poll(), None)
 
-    async def test_a_whole_request_then_fin_still_gets_its_response(self):
-        loop = asyncio.get_running_loop()
-
+    async def send_then_fin(self, last, upgrade=False):
+        """Sends last (after a WebSocket upgrade if asked), then FIN at once; everything the
+        server writes back until it closes."""
         def go():
             with socket.create_connection(("127.0.0.1", self.server.port), timeout=5 * SLOW) as sock:
-                sock.send(KINDS["http_whole_request"][1])
+                if upgrade:
+                    sock.sendall(HANDSHAKE)
+                    read_until(sock, b"\r\n\r\n")
+                sock.send(last)
                 sock.shutdown(socket.SHUT_WR)
                 data = b""
                 while chunk := sock.recv(65536):
                     data += chunk
                 return data
-        data = await loop.run_in_executor(None, go)
+        return await asyncio.get_running_loop().run_in_executor(None, go)
+
+    async def test_a_whole_request_then_fin_still_gets_its_response(self):
+        data = await self.send_then_fin(KINDS["http_whole_request"][1])
         self.assertTrue(data.startswith(b"HTTP/1.1 200 OK"), data[:80])
         self.assertIn(b'{"status":"ok"}', data)
 
     async def test_a_request_cut_short_by_fin_gets_400(self):
-        loop = asyncio.get_running_loop()
-
-        def go():
-            with socket.create_connection(("127.0.0.1", self.server.port), timeout=5 * SLOW) as sock:
-                sock.send(KINDS["http_partial_head"][1])
-                sock.shutdown(socket.SHUT_WR)
-                data = b""
-                while chunk := sock.recv(65536):
-                    data += chunk
-                return data
-        data = await loop.run_in_executor(None, go)
+        data = await self.send_then_fin(KINDS["http_partial_head"][1])
         self.assertTrue(data.startswith(b"HTTP/1.1 400 "), data[:80])
         self.assertIn(b"request cut short by end of stream", data)
 
     async def test_a_ping_then_fin_still_gets_its_pong(self):
-        loop = asyncio.get_running_loop()
-
-        def go():
-            with socket.create_connection(("127.0.0.1", self.server.port), timeout=5 * SLOW) as sock:
-                sock.sendall(HANDSHAKE)
-                read_until(sock, b"\r\n\r\n")
-                sock.send(frame(OP_PING, b"are you there"))
-                sock.shutdown(socket.SHUT_WR)
-                data = b""
-                while chunk := sock.recv(65536):
-                    data += chunk
-                return data
-        data = await loop.run_in_executor(None, go)
+        data = await self.send_then_fin(frame(OP_PING, b"are you there"), upgrade=True)
         # A peer gone without a close frame is dropped at once (1006); a pong written before
         # that is fine, nothing else is.
         if data:
