@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "registry/conn_id.h"
+#include "registry/uid_ref.h"
 #include "registry/uid_table_lookup.h"
 
 namespace wspush::registry {
@@ -45,10 +46,23 @@ public:
     // the table keeps them: stable while c stays registered under that uid, so a connection
     // can keep it instead of its own copy.
     AddResult add(std::string_view uid, ConnId c, std::string_view* stored = nullptr);
+    // The same, handing back a UidRef (registry/uid_ref.h) for c to keep instead: it reads the
+    // uid back (uid()) and removes c without hashing the uid or reading it first.
+    AddResult add(std::string_view uid, ConnId c, UidRef* ref);
 
     enum class RemoveResult : uint8_t { UidGone, RemovedFromUid, NotFound };
     // Removes c from uid's set; only c, never another connection of the same uid.
     RemoveResult remove(std::string_view uid, ConnId c);
+    // The same for the uid that add() handed out `ref` for. The slot and the record are looked
+    // up at once (their cache misses overlap). NotFound, changing nothing, when no slot holds
+    // ref's record under ref's hash or the record does not hold c (a stale or forged ref).
+    RemoveResult remove(const UidRef& ref, ConnId c);
+
+    // The uid bytes a UidRef stands for, as the table keeps them: valid while the connection
+    // that add() handed it to stays registered under that uid.
+    std::string_view uid(const UidRef& ref) const {
+        return {reinterpret_cast<const char*>(uid_lookup::record(arrays_, ref.rec) + uid_lookup::kRecKey), ref.len};
+    }
 
     // Inline (below), and forced: left to itself g++ keeps it out of line, which is what this
     // avoids. Uids of up to 64 bytes with one connection, found in the current array, never

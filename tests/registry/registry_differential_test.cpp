@@ -59,6 +59,7 @@ struct Model {
     struct Registered {
         ConnId conn;
         std::string_view stored;
+        UidRef ref;  // from the UidRef overload of add(); empty when the other one was used
     };
     std::unordered_multimap<std::string, Registered> uids;
     std::unordered_map<uint64_t, std::set<std::string>> conn_uids;
@@ -121,14 +122,22 @@ private:
             ASSERT_EQ(table_.add(std::string(kMaxUid + 1, 'x'), c), UidTable::AddResult::TooLong);
             return;
         }
+        // Either overload of add(): the view, or a UidRef (whose uid() must be the same view).
         std::string_view stored;
-        const auto r = table_.add(u, c, &stored);
+        UidRef ref;
+        const bool with_ref = rng_() % 2 == 0;
+        const auto r = with_ref ? table_.add(u, c, &ref) : table_.add(u, c, &stored);
+        if (with_ref) {
+            ASSERT_FALSE(ref.empty());
+            ASSERT_EQ(ref.len, u.size());
+            stored = table_.uid(ref);
+        }
         if (m_.find_pair(u, c) != m_.uids.end()) {
             ASSERT_EQ(r, UidTable::AddResult::AlreadyPresent);
         } else {
             ASSERT_EQ(r, m_.uids.count(u) ? UidTable::AddResult::AddedToUid : UidTable::AddResult::NewUid);
             if (r == UidTable::AddResult::NewUid) ++m_.uid_count;
-            m_.uids.emplace(u, Model::Registered{c, stored});
+            m_.uids.emplace(u, Model::Registered{c, stored, ref});
             m_.conn_uids[c.pack()].insert(u);
         }
         ASSERT_EQ(stored, u);
@@ -140,15 +149,19 @@ private:
         std::string u = any_uid();
         ConnId c = any_conn();
         const bool want_registered = rng_() % 4 != 0;
+        UidRef ref;
         for (int tries = 0; want_registered && tries < 64; ++tries) {
             auto it = m_.uids.find(u);
             if (it != m_.uids.end()) {
                 c = it->second.conn;
+                ref = it->second.ref;
                 break;
             }
             u = any_uid();
         }
-        const auto r = table_.remove(u, c);
+        // A registered pair's UidRef removes it as its bytes do (the record never moves while
+        // the pair is registered); half of such logouts go through it.
+        const auto r = !ref.empty() && rng_() % 2 == 0 ? table_.remove(ref, c) : table_.remove(u, c);
         note_resize();
         auto it = m_.find_pair(u, c);
         if (it == m_.uids.end()) {

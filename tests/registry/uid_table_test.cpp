@@ -439,5 +439,115 @@ TEST(UidTable, PreparedGrowArrayIsUsedOrDroppedByAShrink) {
     EXPECT_LT(t.memory_bytes(), 8192 * 9 + 16 + 2 * 64 * 1024 + 4096);
 }
 
+// ---- UidRef: what add() hands a connection to log out with -----------------------------------
+
+TEST(UidTable, UidRefReadsTheUidBackAndRemovesIt) {
+    UidTable t;
+    UidRef ref;
+    ASSERT_EQ(t.add("alice", conn(1), &ref), Add::NewUid);
+    ASSERT_FALSE(ref.empty());
+    EXPECT_EQ(ref.len, 5u);
+    EXPECT_EQ(t.uid(ref), "alice");
+    EXPECT_EQ(t.find("alice").data, t.find("alice").data);
+    EXPECT_EQ(t.remove(ref, conn(1)), Remove::UidGone);
+    EXPECT_TRUE(t.find("alice").empty());
+    EXPECT_EQ(t.uid_count(), 0u);
+    EXPECT_EQ(t.conn_count(), 0u);
+}
+
+TEST(UidTable, UidRefRemovesOnlyItsOwnConnection) {
+    UidTable t;
+    UidRef a, b;
+    ASSERT_EQ(t.add("alice", conn(1), &a), Add::NewUid);
+    ASSERT_EQ(t.add("alice", conn(2), &b), Add::AddedToUid);
+    EXPECT_EQ(a.rec, b.rec);  // one record per uid
+    EXPECT_EQ(t.remove(a, conn(3)), Remove::NotFound);  // alice's entry, not conn 3's
+    EXPECT_EQ(t.remove(a, conn(2)), Remove::RemovedFromUid);
+    EXPECT_EQ(packed(t.find("alice")), (std::set<uint64_t>{conn(1).pack()}));
+    EXPECT_EQ(t.remove(b, conn(2)), Remove::NotFound);  // already gone
+    EXPECT_EQ(t.remove(b, conn(1)), Remove::UidGone);
+    EXPECT_EQ(t.uid_count(), 0u);
+}
+
+// After a logout the record is free and the next login of any uid of that size reuses it: a
+// stale ref then names another entry. It must match nothing unless the table really holds
+// that record under the ref's hash bits for that very connection.
+TEST(UidTable, StaleUidRefMatchesNothing) {
+    UidTable t;
+    UidRef old_ref, bob_ref, new_ref;
+    ASSERT_EQ(t.add("alice", conn(1), &old_ref), Add::NewUid);
+    ASSERT_EQ(t.remove(old_ref, conn(1)), Remove::UidGone);
+    ASSERT_EQ(t.add("bobby", conn(1), &bob_ref), Add::NewUid);  // same size: reuses the record
+    EXPECT_EQ(bob_ref.rec, old_ref.rec);
+    EXPECT_EQ(t.remove(old_ref, conn(1)), Remove::NotFound);  // bobby's hash bits differ
+    ASSERT_EQ(t.add("alice", conn(2), &new_ref), Add::NewUid);
+    EXPECT_EQ(t.remove(old_ref, conn(1)), Remove::NotFound);  // alice again, but for conn 2
+    EXPECT_EQ(t.find("bobby").size, 1u);
+    EXPECT_EQ(t.find("alice").size, 1u);
+    EXPECT_EQ(t.uid_count(), 2u);
+}
+
+TEST(UidTable, ForgedUidRefsAreRefusedAndChangeNothing) {
+    UidTable t;
+    std::vector<UidRef> refs(100);
+    for (uint32_t i = 0; i < 100; ++i) ASSERT_EQ(t.add(uid(i), conn(i), &refs[i]), Add::NewUid);
+    const UidRef r = refs[42];
+    const UidRef forged[] = {
+        UidRef{},                                        // empty
+        UidRef{0, r.hash_lo, r.len, r.tag},              // record 0
+        UidRef{0xffffffffu, r.hash_lo, r.len, r.tag},    // far past the arena's end
+        UidRef{r.rec + 1, r.hash_lo, r.len, r.tag},      // inside a record
+        UidRef{r.rec, r.hash_lo ^ 1, r.len, r.tag},      // other hash bits
+        UidRef{r.rec, r.hash_lo, r.len, uint8_t(r.tag ^ 1)},
+        UidRef{refs[7].rec, r.hash_lo, r.len, r.tag},    // another uid's record
+    };
+    for (const UidRef& f : forged) EXPECT_EQ(t.remove(f, conn(42)), Remove::NotFound);
+    EXPECT_EQ(t.uid_count(), 100u);
+    for (uint32_t i = 0; i < 100; ++i) ASSERT_EQ(t.find(uid(i)).size, 1u) << i;
+    EXPECT_EQ(t.remove(r, conn(42)), Remove::UidGone);
+}
+
+// Refs handed out before a grow find their slot in either array while it migrates, and after.
+TEST(UidTable, UidRefsRemoveWhileAResizeMigrates) {
+    UidTable t;
+    std::vector<UidRef> refs;
+    uint32_t n = 0;
+    while (!t.migrating() || n < 5000) {
+        refs.emplace_back();
+        ASSERT_NE(t.add(uid(n), conn(n), &refs.back()), Add::TooLong);
+        ++n;
+    }
+    ASSERT_TRUE(t.migrating());
+    size_t removed_mid_migration = 0;
+    for (uint32_t i = 0; i < n; i += 2) {
+        removed_mid_migration += t.migrating();
+        ASSERT_EQ(t.remove(refs[i], conn(i)), Remove::UidGone) << i;
+        ASSERT_TRUE(t.find(uid(i)).empty()) << i;
+    }
+    EXPECT_GT(removed_mid_migration, 0u);
+    for (uint32_t i = 1; i < n; i += 2) ASSERT_EQ(t.find(uid(i)).size, 1u) << i;
+    for (uint32_t i = 1; i < n; i += 2) ASSERT_EQ(t.remove(refs[i], conn(i)), Remove::UidGone) << i;
+    EXPECT_EQ(t.uid_count(), 0u);
+}
+
+// Every uid has the same hash: refs must still tell their entries apart (by record).
+TEST(UidTable, UidRefsTellCollidingUidsApart) {
+    UidTable t(256, constant_hash);
+    std::vector<UidRef> refs(300);
+    for (uint32_t i = 0; i < 300; ++i) ASSERT_EQ(t.add(uid(i), conn(i), &refs[i]), Add::NewUid);
+    std::vector<uint32_t> order(300);
+    for (uint32_t i = 0; i < 300; ++i) order[i] = i;
+    std::shuffle(order.begin(), order.end(), std::mt19937(5));
+    for (size_t k = 0; k < 300; ++k) {
+        const uint32_t i = order[k];
+        EXPECT_EQ(t.remove(refs[i], conn(i == 0 ? 1 : 0)), Remove::NotFound);  // wrong connection
+        ASSERT_EQ(t.remove(refs[i], conn(i)), Remove::UidGone) << i;
+        if (k % 37 == 0) {
+            for (size_t j = k + 1; j < 300; ++j) ASSERT_EQ(t.find(uid(order[j])).size, 1u) << order[j];
+        }
+    }
+    EXPECT_EQ(t.uid_count(), 0u);
+}
+
 }  // namespace
 }  // namespace wspush::registry
