@@ -8,7 +8,7 @@
 //   4      phase, timer list, flags, listener index
 //   8      timer list links (slot indices)
 //   4      timer_since (loop ms)
-//   4+8+2  user_index, user_ptr, user_len: the handler's (the engine never reads them)
+//   4+12   user_index, user (a registry::UidRef): the handler's (the engine never reads them)
 //   4      peer_index: the peer address's entry in the per-IP counts (in what was padding)
 //   48     HTTP input (a pointer to the pending request, if any) before the upgrade | frame
 //          parser after it (a union: one or the other)
@@ -23,6 +23,7 @@
 #include "codec/frame_parser.h"
 #include "engine/write_queue.h"
 #include "registry/conn_id.h"
+#include "registry/uid_ref.h"
 
 namespace wspush::engine {
 
@@ -83,8 +84,7 @@ struct Connection {
     // The handler's per-connection state (the push service: uid bytes and length, index in
     // its online list). Here rather than in a side table: one cache line, no second lookup.
     uint32_t user_index = UINT32_MAX;
-    const void* user_ptr = nullptr;
-    uint16_t user_len = 0;
+    registry::UidRef user;             // the uid's entry in the UidTable; empty: not logged in
     uint32_t peer_index = UINT32_MAX;  // PeerCounts entry; UINT32_MAX: not counted
     union {
         HttpInput* http;            // while !has(kFlagWebSocket): a pending request, or null

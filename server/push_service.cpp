@@ -129,7 +129,7 @@ void PushService::on_close(engine::Connection& c) {
         if (st.wheel_index != ExpiryWheel::kNone) expiry_.remove(st.exp_s, st.wheel_index);
     }
     if (!cluster_) return sessions_.logout(c);
-    std::string uid(Sessions::uid_of(c));  // the view dies with the logout
+    std::string uid(sessions_.uid_of(c));  // the view dies with the logout
     sessions_.logout(c);
     cluster_->local_presence_changed(uid);
 }
@@ -245,7 +245,7 @@ void PushService::route(engine::Connection& c, Opcode op, const uint8_t* data, s
     }
     std::string_view target(reinterpret_cast<const char*>(data), tlen);
     Outgoing m{op, data + tlen + 1, len - tlen - 1};
-    if (cfg_.mark_sender) m.sender = Sessions::uid_of(c);
+    if (cfg_.mark_sender) m.sender = sessions_.uid_of(c);
     size_t n;
     const bool all = target == kBroadcastTarget;
     if (all && may_send != auth::SendScope::All) return refuse_send(c, "error: this connection may not send to all");

@@ -2,8 +2,8 @@
 // keeps the dense list of logged-in connections that a broadcast walks.
 //
 // Per connection, beside the engine's Connection: one UidTable entry, one pointer in
-// `online_` and one ClientState. The uid itself is not copied: the connection's user fields point at the
-// UidTable's stored bytes (stable while the connection is registered under that uid).
+// `online_` and one ClientState. The uid itself is not copied: the connection keeps a UidRef
+// to the UidTable's entry, which reads the uid back and logs out without hashing it.
 #pragma once
 #include <cstdint>
 #include <string_view>
@@ -32,10 +32,9 @@ class Sessions {
 public:
     explicit Sessions(size_t max_uid_len) : uids_(max_uid_len) {}
 
-    static bool logged_in(const engine::Connection& c) { return c.user_ptr != nullptr; }
-    static std::string_view uid_of(const engine::Connection& c) {
-        return {static_cast<const char*>(c.user_ptr), c.user_len};
-    }
+    static bool logged_in(const engine::Connection& c) { return !c.user.empty(); }
+    // The uid bytes as the UidTable keeps them: valid while c stays logged in.
+    std::string_view uid_of(const engine::Connection& c) const { return uids_.uid(c.user); }
     // Registers c under uid. False when the uid is too long for the table.
     bool login(engine::Connection& c, std::string_view uid);
     // Forgets c: its uid entry (only c's, never another connection of the same uid) and its
