@@ -70,6 +70,14 @@ for b in bench_codec bench_registry bench_auth bench_tls; do
             echo "   (no ratio table in the output; see $OUT/$b.log)"
         fi
         echo
+        if [ "$b" = bench_registry ]; then
+            # Ratios from alternating 10 ms bursts of ours and absl: steadier than whole
+            # repetitions on a shared host (see the file's paired mode).
+            echo "== bench_registry --paired=1 (full output: $OUT/bench_registry_paired.log)"
+            "$BUILD/$b" --paired=1 >"$OUT/bench_registry_paired.log" 2>&1 || true
+            cat "$OUT/bench_registry_paired.log"
+            echo
+        fi
     else
         echo "== $b: not built, skipped"
     fi
