@@ -65,7 +65,7 @@ public:
     static constexpr size_t kHead = 10;  // ConnId, uint16 length
 
     // A record holding conn and a copy of key. key.size() must be <= the constructor's max_key_len.
-    uint32_t alloc(std::string_view key, ConnId conn) {
+    [[gnu::always_inline]] uint32_t alloc(std::string_view key, ConnId conn) {
         const uint32_t units = units_for(key.size());
         uint32_t ref = free_heads_[units];
         if (ref != 0) {
