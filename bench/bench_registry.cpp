@@ -73,6 +73,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <regex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -667,7 +668,11 @@ double timed(W& w, size_t ops) {
     return now_s() - t0;
 }
 
+std::regex paired_filter(".*");  // --paired_filter=REGEX: cases whose "op/keys/N/baseline" it finds
+
 bool paired_case(const char* op, Mix mix, size_t n, const char* baseline, auto& ours, auto& absl, double seconds) {
+    const std::string name = std::string(op) + "/" + mix_name(mix) + "/" + std::to_string(n) + "/" + baseline;
+    if (!std::regex_search(name, paired_filter)) return true;
     ours.run(kBatch), absl.run(kBatch);  // builds both tables first
     size_t ops = kBatch;
     double t;
@@ -720,11 +725,13 @@ bool run_paired(double seconds) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    // --paired=S (this file's own flag, taken out before Google Benchmark sees the rest).
+    // --paired=S and --paired_filter=REGEX (this file's own flags, taken out before Google
+    // Benchmark sees the rest).
     double paired_s = 0;
     int kept = 1;
     for (int i = 1; i < argc; ++i) {
         if (std::strncmp(argv[i], "--paired=", 9) == 0) paired_s = std::atof(argv[i] + 9);
+        else if (std::strncmp(argv[i], "--paired_filter=", 16) == 0) paired_filter = std::regex(argv[i] + 16);
         else argv[kept++] = argv[i];
     }
     argc = kept;
