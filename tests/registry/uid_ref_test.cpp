@@ -229,5 +229,26 @@ TEST(UidRef, BackwardShiftAcrossTheArrayEndKeepsEveryUidFindable) {
     }
 }
 
+
+// Even when every uid has the same hash (so a stale ref's 39 hash bits match whatever reuses
+// its record), the record must hold the connection: a stale ref never removes another
+// connection's entry.
+uint64_t one_hash(const void*, size_t) { return 0x1234567800000005ull; }
+
+TEST(UidRef, StaleRefNeverRemovesAnotherConnectionsEntry) {
+    UidTable t(256, one_hash);
+    UidRef stale, bob, alice_again;
+    ASSERT_EQ(t.add("alice", conn(1), &stale), Add::NewUid);
+    ASSERT_EQ(t.remove(stale, conn(1)), Remove::UidGone);
+    ASSERT_EQ(t.add("bobby", conn(2), &bob), Add::NewUid);  // same size: reuses alice's record
+    ASSERT_EQ(bob.rec, stale.rec);
+    ASSERT_EQ(bob.hash_lo, stale.hash_lo);
+    EXPECT_EQ(t.remove(stale, conn(1)), Remove::NotFound);
+    ASSERT_EQ(t.add("bobby", conn(3)), Add::AddedToUid);  // now a set: conn 1 is not in it
+    EXPECT_EQ(t.remove(stale, conn(1)), Remove::NotFound);
+    EXPECT_EQ(t.find("bobby").size, 2u);
+    EXPECT_EQ(t.conn_count(), 2u);
+}
+
 }  // namespace
 }  // namespace wspush::registry
