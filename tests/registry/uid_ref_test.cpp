@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -248,6 +249,95 @@ TEST(UidRef, StaleRefNeverRemovesAnotherConnectionsEntry) {
     EXPECT_EQ(t.remove(stale, conn(1)), Remove::NotFound);
     EXPECT_EQ(t.find("bobby").size, 2u);
     EXPECT_EQ(t.conn_count(), 2u);
+}
+
+
+// Random logins and logouts where a logout uses a live pair's ref, any ref ever handed out
+// (mostly stale) or a forged one, for any connection, while the table grows and shrinks. With
+// XXH3 no two of these uids share 39 hash bits, so a ref may only remove its own uid's pair for
+// that connection, and only while the uid still has the record the ref names; anything else
+// is NotFound and changes nothing.
+TEST(UidRef, StaleAndForgedRefsRemoveOnlyTheirOwnLivePair) {
+    std::mt19937_64 rng(7);
+    std::vector<std::string> uids;
+    for (size_t i = 0; i < 3000; ++i) uids.push_back(key_of(i % 81, unsigned(i)) + std::to_string(i));
+    constexpr uint32_t kConns = 40;
+    UidTable t(128);
+    struct Issued {
+        UidRef ref;
+        size_t uid;
+        uint32_t conn;
+    };
+    std::vector<Issued> issued;                          // every ref handed out
+    std::vector<Issued> live;                            // one per registered pair
+    std::map<std::pair<size_t, uint32_t>, size_t> at;    // registered pair -> index in live
+    std::map<size_t, uint32_t> record;                   // uid -> its record while it has one
+    std::map<size_t, size_t> conns_of;
+    bool saw_migration = false, saw_shrink = false;
+    size_t max_cap = 0;
+    for (int step = 0; step < 200000; ++step) {
+        const bool grow_phase = (step / 25000) % 2 == 0;
+        if (rng() % 100 < (grow_phase ? 55u : 15u)) {
+            const size_t u = rng() % uids.size();
+            const uint32_t c = uint32_t(rng() % kConns);
+            UidRef r;
+            const Add got = t.add(uids[u], conn(c), &r);
+            const bool was = at.count({u, c}) != 0;
+            ASSERT_EQ(got, was ? Add::AlreadyPresent : conns_of[u] ? Add::AddedToUid : Add::NewUid);
+            if (got == Add::NewUid) record[u] = r.rec;
+            ASSERT_EQ(r.rec, record[u]);
+            ASSERT_EQ(t.uid(r), uids[u]);
+            issued.push_back({r, u, c});
+            if (!was) {
+                ++conns_of[u];
+                at[{u, c}] = live.size();
+                live.push_back({r, u, c});
+            }
+        } else if (!issued.empty()) {
+            const unsigned kind = unsigned(rng() % 10);
+            Issued pick = kind < 6 && !live.empty() ? live[rng() % live.size()] : issued[rng() % issued.size()];
+            if (kind >= 6 && rng() % 2) pick.conn = uint32_t(rng() % kConns);  // maybe another connection
+            if (kind == 9) {  // forged: random fields, or a real ref nudged
+                pick.uid = SIZE_MAX;
+                pick.ref = rng() % 2 ? UidRef{uint32_t(rng()), uint32_t(rng()), uint16_t(rng()), uint8_t(rng())}
+                                     : UidRef{pick.ref.rec + uint32_t(rng() % 5) - 2,
+                                              pick.ref.hash_lo ^ uint32_t(1u << (rng() % 32)), pick.ref.len, pick.ref.tag};
+            }
+            const Remove got = t.remove(pick.ref, conn(pick.conn));
+            const size_t u = pick.uid;
+            const auto it = at.find({u, pick.conn});
+            const bool owns = u != SIZE_MAX && it != at.end() && record.at(u) == pick.ref.rec;
+            if (!owns) {
+                ASSERT_EQ(got, Remove::NotFound) << step;
+            } else {
+                const size_t i = it->second;
+                at.erase(it);
+                if (i + 1 != live.size()) {
+                    live[i] = live.back();
+                    at[{live[i].uid, live[i].conn}] = i;
+                }
+                live.pop_back();
+                if (--conns_of[u] == 0) {
+                    ASSERT_EQ(got, Remove::UidGone) << step;
+                    record.erase(u);
+                } else {
+                    ASSERT_EQ(got, Remove::RemovedFromUid) << step;
+                }
+            }
+        }
+        saw_migration |= t.migrating();
+        saw_shrink |= t.capacity() < max_cap;
+        max_cap = std::max(max_cap, t.capacity());
+    }
+    EXPECT_TRUE(saw_migration);
+    EXPECT_TRUE(saw_shrink);
+    for (const Issued& p : live) {
+        bool found = false;
+        for (ConnId x : t.find(uids[p.uid])) found |= x == conn(p.conn);
+        ASSERT_TRUE(found);
+    }
+    EXPECT_EQ(t.conn_count(), live.size());
+    EXPECT_EQ(t.uid_count(), record.size());
 }
 
 }  // namespace
