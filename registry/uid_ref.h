@@ -2,9 +2,13 @@
 // the uid's record is, and the hash bits that lead to its slot. With it, remove() finds the
 // slot without hashing the uid or reading its bytes first, so a logout fetches the record and
 // the slot at once (two cache misses that overlap, where hashing first made them one after the
-// other), and UidTable::uid() reads the uid back. A stale or forged UidRef is harmless: remove()
-// answers NotFound unless a slot holds exactly this record and these hash bits, and the record
-// holds the connection being removed.
+// other), and UidTable::uid() reads the uid back. A stale or forged UidRef never makes remove()
+// read outside the arena's used range or remove another connection's entry: it answers
+// NotFound unless a slot holds exactly this record under these 39 hash bits (hash_lo and the
+// tag's 7), and the record holds the connection being removed. It does not prove the uid,
+// though: once the uid is gone its record may hold another one, and if that uid agrees in the
+// 39 bits and is held by the same connection, a stale ref removes it. So a caller drops its
+// ref when it removes the connection (Sessions::logout does).
 #pragma once
 #include <cstdint>
 
