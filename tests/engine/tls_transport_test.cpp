@@ -45,6 +45,15 @@ size_t drive_handshake(TlsTransport& server, uint32_t slot, SSL* client, uint8_t
     return total;
 }
 
+// Everything the client can decrypt now.
+std::string read_available(SSL* client) {
+    std::string out;
+    char b[65536];
+    size_t n = 0;
+    while (SSL_read_ex(client, b, sizeof b, &n) == 1) out.append(b, n);
+    return out;
+}
+
 struct Pair {
     TlsStats stats;
     TlsTransport server;
@@ -84,14 +93,7 @@ struct Pair {
         close(sfd);
         close(cfd);
     }
-    // Everything the client can decrypt now.
-    std::string client_reads() {
-        std::string out;
-        char b[65536];
-        size_t n = 0;
-        while (SSL_read_ex(client, b, sizeof b, &n) == 1) out.append(b, n);
-        return out;
-    }
+    std::string client_reads() { return read_available(client); }
 };
 
 std::vector<iovec> iovecs(std::vector<std::string>& parts) {
@@ -684,13 +686,7 @@ struct LimitedPair {
         close(sv[0]);
         close(sv[1]);
     }
-    std::string client_reads() {
-        std::string out;
-        char b[65536];
-        size_t n = 0;
-        while (SSL_read_ex(client, b, sizeof b, &n) == 1) out.append(b, n);
-        return out;
-    }
+    std::string client_reads() { return read_available(client); }
 };
 
 }  // namespace
