@@ -319,28 +319,18 @@ struct UidTable::Impl {
     }
     ConnSpan span(const Slot& s) const { return span(arena.conn(s.rec)); }
 
-    // The slot of t holding record rec under hash bits (hash_lo, tag), or null: locate() with
-    // the record ref in place of the uid bytes (a UidRef's remove reads no bytes). The probe and
-    // its stop at the first empty tag are locate()'s; one compare of the whole slot per candidate.
+    // The slot of t holding record r.rec under r's hash bits, or null: the probe of locate()
+    // with the record ref in place of the uid bytes (a UidRef's remove reads no bytes), one
+    // compare of the whole slot per candidate.
     [[gnu::always_inline]] static Slot* locate_ref(const Table& t, const UidRef& r) {
-        const size_t home = r.hash_lo & t.mask;
-        __builtin_prefetch(&t.slots[home]);
         uint64_t want;
         const Slot w{r.rec, r.hash_lo};
         std::memcpy(&want, &w, sizeof want);
-        for (size_t pos = home;; pos = (pos + kGroupWidth) & t.mask) {
-            const TagGroup g(t.tags + pos);
-            uint32_t m = g.match(r.tag);
-            const uint32_t e = g.empty();
-            m &= (e & (0u - e)) - 1;
-            for (; m; m &= m - 1) {
-                Slot* s = &t.slots[(pos + lowest(m)) & t.mask];
-                uint64_t have;
-                std::memcpy(&have, s, sizeof have);
-                if (have == want) return s;
-            }
-            if (e) return nullptr;
-        }
+        return uid_lookup::probe(t, r.hash_lo & t.mask, r.tag, [want](const Slot* s) {
+            uint64_t have;
+            std::memcpy(&have, s, sizeof have);
+            return have == want;
+        });
     }
 
     // Inlined into each caller, as are the arena's alloc and erase_slot: the calls' register
@@ -431,12 +421,9 @@ inline UidTable::AddResult UidTable::Impl::add(std::string_view uid, ConnId c, u
 }
 
 UidTable::AddResult UidTable::add(std::string_view uid, ConnId c, std::string_view* stored) {
-    Impl& m = *impl_;
-    assert(c.valid());
-    if (uid.size() > m.a.max_len) return AddResult::TooLong;
-    uint32_t rec;
-    const AddResult r = m.add(uid, c, m.hash(uid), &rec);
-    if (stored) *stored = m.arena.view(rec);
+    UidRef ref;
+    const AddResult r = add(uid, c, &ref);
+    if (stored && r != AddResult::TooLong) *stored = this->uid(ref);
     return r;
 }
 

@@ -165,16 +165,15 @@ inline __m128i eq16(const void* a, const void* b) {
     return XXH3_64bits(uid.data(), uid.size());
 }
 
-// The slot of t holding uid (hash h), or nullptr; then, if empty_at is given, *empty_at is the
-// first empty slot from the home on, where linear probing inserts uid (add() probes once, not
-// twice). Tight loop: one 16-tag compare per group; a
-// slot is read only when its 7 tag bits match (1 in 128 for a stranger), and its record only
-// when the slot's 32 hash bits match too. No branch depends on where the first empty tag falls
+// The probe every lookup shares: from slot `home`, the first slot whose tag is `tag` and for
+// which match(slot) holds, or nullptr; then, if empty_at is given, *empty_at is the first
+// empty slot from the home on, where linear probing inserts (add() probes once, not twice).
+// Tight loop: one 16-tag compare per group; match() runs only for a slot whose 7 tag bits
+// agree (1 in 128 for a stranger). No branch depends on where the first empty tag falls
 // (e == 0 leaves m whole), so a hit's only data-dependent branches are the compares.
-[[gnu::always_inline]] inline Slot* locate(const UidArrays& a, const SlotArray& t, uint64_t h,
-                                           std::string_view uid, size_t* empty_at = nullptr) {
-    const uint8_t tag = tag_of(h);
-    const size_t home = h & t.mask;
+template <class Match>
+[[gnu::always_inline]] inline Slot* probe(const SlotArray& t, size_t home, uint8_t tag, Match&& match,
+                                          size_t* empty_at = nullptr) {
     // Fetch the home slot's line alongside the tags, so the two misses overlap instead of the
     // slot's following the tags'. One line only: with find() inline, several lookups are in
     // flight at once and compete for the L1's fill buffers.
@@ -187,7 +186,7 @@ inline __m128i eq16(const void* a, const void* b) {
         m &= (e & (0u - e)) - 1;  // linear probing: never past the first empty slot
         for (; m; m &= m - 1) {
             Slot* s = &t.slots[(pos + unsigned(__builtin_ctz(m))) & t.mask];
-            if (s->hash_lo == uint32_t(h) && record_matches(record(a, s->rec), uid)) return s;
+            if (match(s)) return s;
         }
         if (e) {
             if (empty_at) *empty_at = (pos + unsigned(__builtin_ctz(e))) & t.mask;
@@ -195,6 +194,16 @@ inline __m128i eq16(const void* a, const void* b) {
         }
         pos = (pos + kGroupWidth) & t.mask;
     }
+}
+
+// The slot of t holding uid (hash h), or nullptr (empty_at: see probe). A slot's record is
+// read only when the slot's 32 hash bits match too.
+[[gnu::always_inline]] inline Slot* locate(const UidArrays& a, const SlotArray& t, uint64_t h,
+                                           std::string_view uid, size_t* empty_at = nullptr) {
+    return probe(
+        t, h & t.mask, tag_of(h),
+        [&](const Slot* s) { return s->hash_lo == uint32_t(h) && record_matches(record(a, s->rec), uid); },
+        empty_at);
 }
 
 }  // namespace wspush::registry::uid_lookup
