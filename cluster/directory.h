@@ -14,6 +14,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "registry/seeded_hash.h"
+
 namespace wspush::cluster {
 
 // What a node's heartbeat says about it (order = order on the wire; new fields go last).
@@ -81,10 +83,7 @@ public:
     size_t uid_count() const { return uids_.size(); }
 
 private:
-    struct Hash {
-        using is_transparent = void;
-        size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>()(s); }
-    };
+    using Hash = registry::SeededStringHash;  // uids are chosen by clients
     std::unordered_map<std::string, std::vector<Holder>, Hash, std::equal_to<>> uids_;
     std::vector<NodeInfo> nodes_;
 };

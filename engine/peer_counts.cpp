@@ -4,16 +4,17 @@
 
 #include <cstring>
 
+#include "registry/seeded_hash.h"
+
 namespace wspush::engine {
 
+PeerCounts::KeyHash::KeyHash() : seed(registry::process_seed()) {}
+
 size_t PeerCounts::KeyHash::operator()(const Key& k) const {
-    uint64_t a, b;
-    memcpy(&a, k.data(), 8);
-    memcpy(&b, k.data() + 8, 8);
-    // Addresses are chosen by clients: mix both halves (a multiply-xorshift, as in splitmix64)
-    // so that no bit pattern lands every key in one bucket.
-    uint64_t h = (a ^ (b * 0x9E3779B97F4A7C15ull)) * 0xBF58476D1CE4E5B9ull;
-    return static_cast<size_t>(h ^ (h >> 31));
+    // Addresses are chosen by clients (an IPv6 block holder picks among 2^16 to 2^32 /64s):
+    // under a fixed mix, one could pick those that share a bucket; under the process's random
+    // seed it cannot (registry/seeded_hash.h).
+    return static_cast<size_t>(registry::seeded_hash(k.data(), k.size(), seed));
 }
 
 PeerCounts::Key PeerCounts::key_of(const sockaddr_storage& addr) {

@@ -29,6 +29,8 @@ public:
 private:
     using Key = std::array<uint8_t, 16>;  // IPv6 form; IPv4 as ::ffff:a.b.c.d
     struct KeyHash {
+        uint64_t seed;  // the process's (registry::process_seed())
+        KeyHash();
         size_t operator()(const Key& k) const;
     };
     struct Entry {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "registry/free_index.h"
+#include "registry/seeded_hash.h"
 
 namespace wspush::registry {
 namespace {
@@ -37,10 +38,7 @@ struct Group {
     const std::string* name = nullptr;  // the key in by_name (node-stable)
 };
 
-struct NameHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>()(s); }
-};
+using NameHash = SeededStringHash;  // names are chosen by clients (registry/seeded_hash.h)
 
 constexpr uint32_t kConnChunk = 4096;
 

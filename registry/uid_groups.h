@@ -13,14 +13,13 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "registry/seeded_hash.h"
+
 namespace wspush::registry {
 
 class UidGroups {
 public:
-    struct Hash {
-        using is_transparent = void;
-        size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>()(s); }
-    };
+    using Hash = SeededStringHash;  // group names and uids are chosen by clients
     using Members = std::unordered_set<std::string, Hash, std::equal_to<>>;
 
     bool join(std::string_view group, std::string_view uid);   // false: already a member

@@ -17,6 +17,7 @@
 
 #include "registry/free_index.h"
 #include "registry/key_arena.h"
+#include "registry/seeded_hash.h"
 #include "registry/tag_group.h"
 #include "registry/zeroed_pages.h"
 
@@ -94,6 +95,7 @@ struct UidTable::Impl {
         : a(arrays), cur(arrays.cur), old(arrays.old), cursor(arrays.cursor), arena(max) {
         a.max_len = max;
         a.hash_override = h;
+        a.seed = random_seed();
         if (h) a.cold_from = 0;  // every find goes out of line, through hash()
         cur = allocate(kMinCapacity);
         a.arena = arena.base();
@@ -109,7 +111,7 @@ struct UidTable::Impl {
     [[gnu::always_inline]] uint64_t hash(std::string_view uid) const {
         if (a.hash_override) [[unlikely]]
             return a.hash_override(uid.data(), uid.size());
-        return uid_lookup::hash(uid);
+        return uid_lookup::hash(uid, a.seed);
     }
     // The slot of t holding uid, or null (the probe loop is uid_lookup::locate).
     [[gnu::always_inline]] Slot* locate(const Table& t, uint64_t h, std::string_view uid,

@@ -1,6 +1,7 @@
 // UidTable: uid (bytes) -> the set of that uid's connections. Linear probing over a
-// power-of-two array, hashed with XXH3: a one-byte tag per slot (7 hash bits) is matched 16 at
-// a time with SSE2, so most probes never touch a slot; a slot (8 bytes) holds 32 more hash bits
+// power-of-two array, hashed with XXH3 under a random per-table seed (registry/seeded_hash.h):
+// a one-byte tag per slot (7 hash bits) is matched 16 at a time with SSE2, so most probes
+// never touch a slot; a slot (8 bytes) holds 32 more hash bits
 // and a ref to the entry's record (connection, uid) in an arena that never moves: each uid is
 // stored once, and `stored` views point at it. Deletion shifts entries back (no tombstones),
 // so login/logout churn never degrades probing; growth moves a bounded number of entries per
@@ -112,7 +113,7 @@ inline ConnSpan UidTable::find(std::string_view uid) const {
     // hash and the compare: fewer instructions per find, so more finds (and their cache
     // misses) fit in the CPU's window at once; +10-20% finds/s at 100k and 1M entries.
     if (uid.size() > uid_lookup::kInlineUid) __builtin_unreachable();
-    const uint64_t h = uid_lookup::hash(uid);
+    const uint64_t h = uid_lookup::hash(uid, a.seed);
     if (const uid_lookup::Slot* s = uid_lookup::locate(a, a.cur, h, uid)) [[likely]] {
         ConnId* c = uid_lookup::record_conn(uid_lookup::record(a, s->rec));
         return c->gen != 0 ? ConnSpan{c, 1} : set_span(*c);

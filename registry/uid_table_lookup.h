@@ -70,7 +70,7 @@ struct SlotArray {
 
 // What a lookup reads. Owned by UidTable (a member, so find() reaches it without a pointer
 // chase) and written only by uid_table.cpp. A lookup reads cur's first three fields,
-// cold_from, the arena base and old.slots.
+// cold_from, the arena base, the seed and old.slots.
 struct UidArrays {
     SlotArray cur;
     // Uids at least this long take the out-of-line find: kInlineUid + 1, or 0 when a test's
@@ -78,6 +78,9 @@ struct UidArrays {
     // The inline path thus never tests for the override: one compare does both jobs.
     size_t cold_from = kInlineUid + 1;
     unsigned char* arena = nullptr;  // the KeyArena's base: a record is at arena + 8 x ref
+    // XXH3's seed, random per table (getrandom): which uids share a home slot cannot be worked
+    // out offline, so a client choosing its uid cannot pile logins into one probe cluster.
+    uint64_t seed = 0;
     SlotArray old;        // being migrated into cur while old.slots != nullptr
     size_t cursor = 0;    // old's slots below cursor are empty
     size_t max_len = 0;   // add() refuses longer uids
@@ -147,22 +150,26 @@ inline __m128i eq16(const void* a, const void* b) {
     return n == 0 || (a[0] == uint8_t(b[0]) && a[n / 2] == uint8_t(b[n / 2]) && a[n - 1] == uint8_t(b[n - 1]));
 }
 
-// XXH3_64bits(uid) for uid.size() <= 16, through XXH3's own short-input path: the same value
-// without the call and the length dispatch, which are a fifth of a lookup's instructions.
-[[gnu::always_inline]] inline uint64_t hash_short(std::string_view uid) {
-    return XXH3_len_0to16_64b(reinterpret_cast<const xxh_u8*>(uid.data()), uid.size(), XXH3_kSecret, 0);
+// XXH3_64bits_withSeed(uid, seed) for uid.size() <= 16, through XXH3's own short-input path:
+// the same value without the call and the length dispatch, which are a fifth of a lookup's
+// instructions.
+[[gnu::always_inline]] inline uint64_t hash_short(std::string_view uid, uint64_t seed) {
+    return XXH3_len_0to16_64b(reinterpret_cast<const xxh_u8*>(uid.data()), uid.size(), XXH3_kSecret, seed);
 }
-// XXH3_64bits(uid) for 16 < uid.size() <= 128: XXH3's mid-size path, inlined the same way.
-[[gnu::always_inline]] inline uint64_t hash_mid(std::string_view uid) {
+// XXH3_64bits_withSeed(uid, seed) for 16 < uid.size() <= 128: XXH3's mid-size path, inlined
+// the same way.
+[[gnu::always_inline]] inline uint64_t hash_mid(std::string_view uid, uint64_t seed) {
     return XXH3_len_17to128_64b(reinterpret_cast<const xxh_u8*>(uid.data()), uid.size(), XXH3_kSecret,
-                                sizeof(XXH3_kSecret), 0);
+                                sizeof(XXH3_kSecret), seed);
 }
-// XXH3_64bits(uid). Inline up to 128 bytes; find() tells g++ the uid is at most kInlineUid
-// bytes, which drops the out-of-line case (and mix16B rounds past 64 bytes) from its copy.
-[[gnu::always_inline]] inline uint64_t hash(std::string_view uid) {
-    if (uid.size() <= kShortUid) return hash_short(uid);
-    if (uid.size() <= kMidUid) return hash_mid(uid);
-    return XXH3_64bits(uid.data(), uid.size());
+// XXH3_64bits_withSeed(uid, seed). Inline up to 128 bytes; find() tells g++ the uid is at most
+// kInlineUid bytes, which drops the out-of-line case (and mix16B rounds past 64 bytes) from its
+// copy. The seed is the table's own, random (UidArrays::seed): unseeded, a client who picks its
+// uid could compute offline uids that share a home slot.
+[[gnu::always_inline]] inline uint64_t hash(std::string_view uid, uint64_t seed) {
+    if (uid.size() <= kShortUid) return hash_short(uid, seed);
+    if (uid.size() <= kMidUid) return hash_mid(uid, seed);
+    return XXH3_64bits_withSeed(uid.data(), uid.size(), seed);
 }
 
 // The probe every lookup shares: from slot `home`, the first slot whose tag is `tag` and for

@@ -24,6 +24,7 @@
 #include "cluster/bus.h"
 #include "cluster/bus_message.h"
 #include "cluster/directory.h"
+#include "registry/seeded_hash.h"
 #include "server/config.h"
 #include "server/local_router.h"
 #include "server/service_stats.h"
@@ -107,7 +108,7 @@ private:
     std::string channel_;              // a node channel being addressed (reused)
     std::vector<uint8_t> node_mark_;   // per directory node: picked for this send
     std::vector<std::vector<std::string_view>> per_node_;  // to_uids: each node's uids
-    std::unordered_set<std::string> dirty_uids_;  // local presence changed since the last flush
+    std::unordered_set<std::string, registry::SeededStringHash, std::equal_to<>> dirty_uids_;  // local presence changed since the last flush
     size_t max_name_;  // --max-uid-len: a longer uid or group name off the bus is refused
     uint32_t heartbeat_ms_, node_timeout_ms_;
     uint32_t stale_ms_;  // 3 heartbeats missed: sends to the node are reported undelivered

@@ -21,8 +21,7 @@ constexpr size_t kChunkBytes = 64 * 1024;  // snapshot pieces: no giant message 
 }  // namespace
 
 void ClusterRouter::local_presence_changed(std::string_view uid) {
-    auto it = dirty_uids_.find(std::string(uid));
-    if (it == dirty_uids_.end()) dirty_uids_.emplace(uid);
+    if (!dirty_uids_.contains(uid)) dirty_uids_.emplace(uid);
 }
 
 void ClusterRouter::own_stats(uint64_t* s) const {

@@ -1,11 +1,13 @@
 // UidTable: one behaviour per test. Randomized comparison against std containers lives in
 // registry_differential_test.cpp.
 #include "registry/uid_table.h"
+#include "registry/seeded_hash.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <set>
 #include <string>
@@ -240,16 +242,80 @@ TEST(UidTable, InlineCompareSeesEveryByteOfEveryLength) {
 }
 
 // find()'s inline path hashes uids with XXH3's short (0-16) and mid-size (17-128) functions
-// directly; add() and the cold paths must place and look up by the same value, XXH3_64bits.
-TEST(UidTable, InlineHashIsXxh3ForEveryLength) {
+// directly; add() and the cold paths must place and look up by the same value,
+// XXH3_64bits_withSeed under the table's seed, whatever the seed.
+TEST(UidTable, InlineHashIsXxh3ForEveryLengthAndSeed) {
     std::string s;
-    for (size_t len = 0; len <= 300; ++len) {
-        for (int v = 0; v < 16; ++v) {
-            s.assign(len, '\0');
-            for (size_t i = 0; i < len; ++i) s[i] = char(v * 37 + i * 11 + len);
-            ASSERT_EQ(uid_lookup::hash(s), XXH3_64bits(s.data(), s.size())) << len << " " << v;
+    for (uint64_t seed : {uint64_t(0), uint64_t(1), uint64_t(0x9E3779B97F4A7C15ull), random_seed()}) {
+        for (size_t len = 0; len <= 300; ++len) {
+            for (int v = 0; v < 16; ++v) {
+                s.assign(len, '\0');
+                for (size_t i = 0; i < len; ++i) s[i] = char(v * 37 + i * 11 + len);
+                ASSERT_EQ(uid_lookup::hash(s, seed), XXH3_64bits_withSeed(s.data(), s.size(), seed))
+                    << len << " " << v << " " << seed;
+            }
         }
     }
+}
+
+// Each table hashes under its own random seed, so which uids share a home slot cannot be worked
+// out offline. Seen from outside: two tables holding the same uids keep them in different
+// orders (for_each walks the array). Under one fixed hash the orders would be identical.
+TEST(UidTable, EachTableHashesUnderItsOwnSeed) {
+    auto order = [] {
+        UidTable t;
+        for (uint32_t i = 0; i < 200; ++i) t.add("user-" + std::to_string(i), ConnId{i, 1});
+        std::vector<std::string> seen;
+        t.for_each([&](std::string_view uid, ConnSpan) { seen.emplace_back(uid); });
+        return seen;
+    };
+    const std::vector<std::string> a = order(), b = order();
+    ASSERT_EQ(a.size(), 200u);
+    ASSERT_EQ(b.size(), 200u);
+    EXPECT_NE(a, b);
+    EXPECT_NE(random_seed(), random_seed());
+}
+
+// Why the seed goes into the hash, not after it: unseeded XXH3 has collisions anyone can make.
+// For a 32-byte input, mix16B(bytes 0-15) multiplies (bytes 0-7 ^ secret word) by (bytes 8-15
+// ^ the next word): with bytes 0-7 equal to the public secret's first word it is 0 whatever
+// bytes 8-15 hold, so 2^64 uids share one full hash, and any keyed mixing after the hash keeps
+// them together. Under a seed the attacker does not know they spread.
+TEST(UidTable, UnseededXxh3CollisionsSpreadUnderTheSeed) {
+    std::vector<std::string> uids;
+    for (uint64_t v = 0; v < 2000; ++v) {
+        std::string s(32, 'u');
+        std::memcpy(s.data(), XXH3_kSecret, 8);
+        std::memcpy(s.data() + 8, &v, 8);
+        uids.push_back(s);
+    }
+    std::set<uint64_t> unseeded, seeded;
+    const uint64_t seed = random_seed();
+    for (const std::string& s : uids) {
+        unseeded.insert(XXH3_64bits(s.data(), s.size()));
+        seeded.insert(uid_lookup::hash(s, seed) & 0xffff);  // the home in a 2^16-slot array
+    }
+    EXPECT_EQ(unseeded.size(), 1u);    // the attack is real: one hash for all 2000
+    EXPECT_GT(seeded.size(), 1900u);   // ~1970 distinct homes expected for 2000 random ones
+    UidTable t;
+    for (uint32_t i = 0; i < uids.size(); ++i) ASSERT_EQ(t.add(uids[i], ConnId{i, 1}), Add::NewUid);
+    for (uint32_t i = 0; i < uids.size(); ++i) ASSERT_EQ(t.find(uids[i]).size, 1u);
+}
+
+// The std:: tables keyed by client-chosen strings (group names, uids in the cluster directory)
+// hash with XXH3 under the process's seed, not std::hash's fixed one.
+TEST(SeededStringHash, IsXxh3UnderTheProcessSeed) {
+    const uint64_t seed = process_seed();
+    EXPECT_EQ(seed, process_seed());  // drawn once
+    SeededStringHash h;
+    size_t differs = 0;
+    for (const char* k : {"", "a", "room-1", "0123456789abcdef0123", "f47ac10b-58cc-4372-a567-0e02b2c3d479"}) {
+        const std::string_view v(k);
+        EXPECT_EQ(h(v), XXH3_64bits_withSeed(v.data(), v.size(), seed));
+        EXPECT_EQ(h(v), h(std::string(v)));
+        differs += h(v) != XXH3_64bits(v.data(), v.size());
+    }
+    EXPECT_EQ(differs, 5u);
 }
 
 // Uids of up to kInlineUid bytes are found inline, longer ones out of line: under the real
