@@ -88,6 +88,11 @@ struct UidTable::Impl {
     char* retired = nullptr;
     size_t retired_bytes = 0, retired_done = 0, retired_resident = 0;
     size_t conns = 0;
+    // cur's load limits, kept with cur (set_limits) so add and remove compare a count against a
+    // number instead of working them out from the capacity every time: an insert that brings
+    // the count past prepare_at prepares the grow, past grow_at starts it; a remove that leaves
+    // fewer than shrink_below starts a shrink (0 at the smallest capacity).
+    size_t prepare_at = 0, grow_at = 0, shrink_below = 0;
     std::vector<std::vector<ConnId>> sets;  // multi-connection uids; freed sets keep capacity
     std::vector<uint32_t> free_sets;
 
@@ -98,7 +103,14 @@ struct UidTable::Impl {
         a.seed = random_seed();
         if (h) a.cold_from = 0;  // every find goes out of line, through hash()
         cur = allocate(kMinCapacity);
+        set_limits();
         a.arena = arena.base();
+    }
+    void set_limits() {
+        const size_t cap = cur.capacity();
+        grow_at = max_load(cap);
+        prepare_at = grow_at > kPrepareAhead ? grow_at - kPrepareAhead : 0;
+        shrink_below = cap > kMinCapacity ? min_load(cap) : 0;
     }
     ~Impl() {
         release(cur);
@@ -299,6 +311,7 @@ struct UidTable::Impl {
         cursor = released = 0;
         release_at[0] = release_at[1] = 0;
         cur = fresh;
+        set_limits();
     }
 
     // The slot holding uid, in either array, or null. In old, a home below the cursor is an
@@ -381,12 +394,15 @@ UidTable::RemoveResult UidTable::Impl::remove_from_existing(ConnId& s, ConnId c)
 inline void UidTable::Impl::erase_slot(Slot* s) {
     arena.free(s->rec);  // reads the record's length: its line was just read by the lookup
     --conns;
-    if (s >= cur.slots && s < cur.slots + cur.capacity())
+    if (!old.slots) [[likely]] {
         erase_at(cur, size_t(s - cur.slots));
-    else
+        if (cur.count < shrink_below) [[unlikely]]
+            start_resize(cur.capacity() / 2);
+    } else if (s >= cur.slots && s < cur.slots + cur.capacity()) {
+        erase_at(cur, size_t(s - cur.slots));
+    } else {
         erase_at(old, size_t(s - old.slots));
-    const size_t cap = cur.capacity();
-    if (!old.slots && cap > kMinCapacity && cur.count < min_load(cap)) start_resize(cap / 2);
+    }
 }
 
 UidTable::UidTable(size_t max_uid_len, uint64_t (*hash_override)(const void*, size_t))
@@ -406,11 +422,13 @@ inline UidTable::AddResult UidTable::Impl::add(std::string_view uid, ConnId c, u
     }
     const size_t after = cur.count + old.count + 1;
     bool probed = true;
-    if (after > max_load(cur.capacity())) {
-        start_resize(cur.capacity() * 2);  // a new cur: empty_at is void
-        probed = false;
-    } else if (after + kPrepareAhead > max_load(cur.capacity()) && !old.slots) {
-        prepare_grow();
+    if (after > prepare_at) [[unlikely]] {
+        if (after > grow_at) {
+            start_resize(cur.capacity() * 2);  // a new cur: empty_at is void
+            probed = false;
+        } else if (!old.slots) {
+            prepare_grow();
+        }
     }
     const Slot fresh{arena.alloc(uid, c), uint32_t(h)};
     if (probed)

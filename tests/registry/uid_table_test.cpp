@@ -215,6 +215,43 @@ TEST(UidTable, ForcedCollisionsStillSeparateKeys) {
     }
 }
 
+// Deletion's backward shift looks at 4 entries per step (SSE2) and one at a time where 4 would
+// run past the array's end. Homes here fall in slots 120-135, so at 64 and 128 slots every
+// cluster wraps around the end, and at 256 one cluster spans 4-slot steps at odd offsets.
+// Random logins and logouts (by uid and by UidRef) against a model; every uid is looked up
+// after each step: an entry shifted wrongly, or left past an empty slot, is not found.
+uint64_t clustered_hash(const void* p, size_t n) {
+    uint64_t i = 0;
+    for (size_t k = 1; k < n; ++k) i = i * 10 + uint64_t(static_cast<const char*>(p)[k] - '0');
+    uint64_t z = (i + 1) * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 31)) * 0xBF58476D1CE4E5B9ull;
+    return (z & ~uint64_t(0xffffffff)) | (120 + (z >> 60)) | ((z >> 40 & 0x3) << 16);
+}
+
+TEST(UidTable, BackwardShiftAgainstAModelWithWrappingClusters) {
+    UidTable t(64, clustered_hash);
+    std::mt19937_64 rng(11);
+    constexpr uint32_t kUids = 200;
+    std::vector<bool> in(kUids);
+    std::vector<UidRef> refs(kUids);
+    size_t count = 0;
+    for (int step = 0; step < 6000; ++step) {
+        const uint32_t i = uint32_t(rng() % kUids);
+        const std::string u = "u" + std::to_string(i);
+        if (in[i]) {
+            const Remove r = rng() % 2 ? t.remove(u, conn(i)) : t.remove(refs[i], conn(i));
+            ASSERT_EQ(r, Remove::UidGone) << step;
+            in[i] = false, --count;
+        } else {
+            ASSERT_EQ(t.add(u, conn(i), &refs[i]), Add::NewUid) << step;
+            in[i] = true, ++count;
+        }
+        ASSERT_EQ(t.uid_count(), count);
+        for (uint32_t k = 0; k < kUids; ++k)
+            ASSERT_EQ(t.find("u" + std::to_string(k)).size, in[k] ? 1u : 0u) << "step " << step << " uid " << k;
+    }
+}
+
 // Lookups compare a record's bytes against the probe's with overlapping loads whose offsets
 // depend on the length (1-3, 4-7, 8-16 bytes; four 16-byte loads for 17-64; memcmp longer).
 // Under a constant hash every key is a candidate for every probe, so a byte the compare skipped
