@@ -35,7 +35,8 @@ public:
     static bool logged_in(const engine::Connection& c) { return !c.user.empty(); }
     // The uid bytes as the UidTable keeps them: valid while c stays logged in.
     std::string_view uid_of(const engine::Connection& c) const { return uids_.uid(c.user); }
-    // Registers c under uid. False when the uid is too long for the table.
+    // Registers c under uid. False when the uid is too long for the table, or when c is logged
+    // in already (log it out first), changing nothing.
     bool login(engine::Connection& c, std::string_view uid);
     // Forgets c: its uid entry (only c's, never another connection of the same uid) and its
     // place in the online list. O(1). Groups hold uids: the uid stays in its groups.

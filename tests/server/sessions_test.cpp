@@ -38,6 +38,24 @@ TEST(Sessions, LoginKeepsARefThatReadsTheUidBack) {
     EXPECT_EQ(s.uids().find("alice").size, 1u);
 }
 
+TEST(Sessions, SecondLoginOfALoggedInConnectionIsRefusedAndChangesNothing) {
+    Sessions s(64);
+    auto c = connection(1);
+    ASSERT_TRUE(s.login(*c, "alice"));
+    EXPECT_FALSE(s.login(*c, "bob"));
+    EXPECT_FALSE(s.login(*c, "alice"));
+    EXPECT_EQ(s.uid_of(*c), "alice");
+    EXPECT_TRUE(s.uids().find("bob").empty());
+    EXPECT_EQ(s.uids().conn_count(), 1u);
+    ASSERT_EQ(s.online().size(), 1u);
+    s.logout(*c);
+    EXPECT_TRUE(s.online().empty());
+    EXPECT_EQ(s.uids().uid_count(), 0u);
+    ASSERT_TRUE(s.login(*c, "bob"));  // after a logout it may log in again
+    EXPECT_EQ(s.uid_of(*c), "bob");
+    expect_online_list_consistent(s);
+}
+
 TEST(Sessions, LogoutRemovesOnlyThatConnection) {
     Sessions s(64);
     auto a = connection(1), b = connection(2), other = connection(3);
