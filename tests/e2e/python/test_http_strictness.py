@@ -118,6 +118,24 @@ class Strictness(WspushTestCase):
                                                        b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)))
         self.assertEqual(status_of(data), 200, data[:300])
 
+    async def test_the_api_wants_exactly_one_host_in_http_1_1(self):
+        """RFC 9112 3.2: 400 for an HTTP/1.1 request without Host or with two; HTTP/1.0 needs none."""
+        alice = await self.login("alice")
+        body = b'{"uid":"alice","message":"m"}'
+        tail = (b"Authorization: Bearer " + API_KEY.encode() + b"\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        cases = [(b"1.1", b"", 400, b"HTTP/1.1 requires a Host header"),
+                 (b"1.1", b"Host: 127.0.0.1\r\nHost: evil.example\r\n", 400, b"more than one Host header"),
+                 (b"1.0", b"Host: a\r\nhost: b\r\n", 400, b"more than one Host header")]
+        for version, hosts, status, error in cases:
+            data = await self.exchange(self.api_port, b"POST /v1/push HTTP/" + version + b"\r\n" + hosts + tail)
+            self.assertEqual(status_of(data), status, f"{version} {hosts}: {data[:200]!r}")
+            self.assertIn(error, data)
+        await self.assertReceivesNothing(alice)
+        data = await self.exchange(self.api_port, b"POST /v1/push HTTP/1.0\r\n" + tail)
+        self.assertEqual(status_of(data), 200, data[:200])
+        self.assertEqual(await self.recv(alice), "m")
+
     async def test_refusals_are_counted(self):
         await self.check_refused(self.api_port, "dup", *SMUGGLING["two_different_content_lengths"], b"/v1/push")
         data = await self.exchange(self.api_port, post(b"Connection: close\r\n", path=b"/metrics").replace(
