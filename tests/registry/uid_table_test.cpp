@@ -183,6 +183,46 @@ TEST(UidTable, ShrinkAfterMassLogoutKeepsSurvivorsReachable) {
     for (size_t j = 0; j < n; ++j) ASSERT_EQ(t.find(uid(j)).size, j % 10 == 0 ? 1u : 0u) << j;
 }
 
+// The load limits, exactly: the insert that would leave more than cap - cap/5 uids (0.8) starts
+// a grow to twice the array; the remove that leaves fewer than cap/5 (0.2), with no migration
+// running, starts a shrink to half; the 16-slot array never shrinks. Checked at every size from
+// 16 to 32768 slots and back, so the limits must follow every change of array, shrinks included.
+TEST(UidTable, GrowAndShrinkStartExactlyAtTheLoadLimits) {
+    UidTable t;
+    size_t n = 0, lo = 0;
+    for (size_t cap = 16; cap < 32768; cap *= 2) {
+        while (t.uid_count() < cap - cap / 5) {
+            ASSERT_EQ(t.add(uid(n), conn(uint32_t(n))), Add::NewUid);
+            ++n;
+            ASSERT_EQ(t.capacity(), cap) << "grew early, at " << t.uid_count() << " uids";
+        }
+        ASSERT_EQ(t.add(uid(n), conn(uint32_t(n))), Add::NewUid);
+        ++n;
+        ASSERT_EQ(t.capacity(), 2 * cap) << "no grow past " << cap - cap / 5 << " uids";
+    }
+    for (size_t cap = t.capacity(); cap > 16; cap /= 2) {
+        while (t.advance_resize()) {
+        }
+        ASSERT_EQ(t.capacity(), cap);
+        while (t.uid_count() > cap / 5) {
+            ASSERT_EQ(t.remove(uid(lo), conn(uint32_t(lo))), Remove::UidGone);
+            ++lo;
+            ASSERT_EQ(t.capacity(), cap) << "shrank early, at " << t.uid_count() << " uids";
+        }
+        ASSERT_EQ(t.remove(uid(lo), conn(uint32_t(lo))), Remove::UidGone);
+        ++lo;
+        ASSERT_EQ(t.capacity(), cap / 2) << "no shrink below " << cap / 5 << " uids";
+    }
+    while (t.advance_resize()) {
+    }
+    while (lo < n) {
+        ASSERT_EQ(t.remove(uid(lo), conn(uint32_t(lo))), Remove::UidGone);
+        ++lo;
+        ASSERT_EQ(t.capacity(), 16u);
+    }
+    EXPECT_EQ(t.uid_count(), 0u);
+}
+
 TEST(UidTable, ChurnAtSteadySizeDoesNotGrowMemory) {
     UidTable t;
     const size_t n = 20000;
