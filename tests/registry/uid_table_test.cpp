@@ -255,9 +255,9 @@ TEST(UidTable, ForcedCollisionsStillSeparateKeys) {
     }
 }
 
-// Deletion's backward shift looks at 4 entries per step (SSE2) and one at a time where 4 would
-// run past the array's end. Homes here fall in slots 120-135, so at 64 and 128 slots every
-// cluster wraps around the end, and at 256 one cluster spans 4-slot steps at odd offsets.
+// Deletion's backward shift walks a cluster slot by slot, wrapping past the array's end, and
+// keeps the clones of the first 15 tags (past the end) in step. Homes here fall in slots
+// 120-135, so at 64 and 128 slots (the table holds ~100 uids) the cluster wraps the end.
 // Random logins and logouts (by uid and by UidRef) against a model; every uid is looked up
 // after each step: an entry shifted wrongly, or left past an empty slot, is not found.
 uint64_t clustered_hash(const void* p, size_t n) {
