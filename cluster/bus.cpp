@@ -29,8 +29,8 @@ Bus::Bus(engine::Server& loop, std::vector<RedisEndpoint> shards, std::string pr
 
 Bus::~Bus() = default;
 
-size_t Bus::shard_of(std::string_view channel) const {
-    return shards_.size() == 1 ? 0 : XXH3_64bits(channel.data(), channel.size()) % shards_.size();
+size_t Bus::shard_for(std::string_view channel, size_t shards) {
+    return shards == 1 ? 0 : XXH3_64bits(channel.data(), channel.size()) % shards;
 }
 
 std::string Bus::node_channel(std::string_view node_id) const {

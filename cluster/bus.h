@@ -65,7 +65,10 @@ public:
     const BusStats& stats() const { return stats_; }
     BusStats& stats() { return stats_; }
     size_t shard_count() const { return shards_.size(); }
-    size_t shard_of(std::string_view channel) const;
+    size_t shard_of(std::string_view channel) const { return shard_for(channel, shards_.size()); }
+    // The shard of a channel among `shards`: unseeded XXH3 mod the count, so every node (and every
+    // version of it) computes the same place; a per-process seed here would split the cluster.
+    static size_t shard_for(std::string_view channel, size_t shards);
     uint64_t reconnects() const;
     size_t pending_bytes() const;
     uint64_t publishes_unheard() const;

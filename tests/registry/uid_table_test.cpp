@@ -183,6 +183,46 @@ TEST(UidTable, ShrinkAfterMassLogoutKeepsSurvivorsReachable) {
     for (size_t j = 0; j < n; ++j) ASSERT_EQ(t.find(uid(j)).size, j % 10 == 0 ? 1u : 0u) << j;
 }
 
+// The load limits, exactly: the insert that would leave more than cap - cap/5 uids (0.8) starts
+// a grow to twice the array; the remove that leaves fewer than cap/5 (0.2), with no migration
+// running, starts a shrink to half; the 16-slot array never shrinks. Checked at every size from
+// 16 to 32768 slots and back, so the limits must follow every change of array, shrinks included.
+TEST(UidTable, GrowAndShrinkStartExactlyAtTheLoadLimits) {
+    UidTable t;
+    size_t n = 0, lo = 0;
+    for (size_t cap = 16; cap < 32768; cap *= 2) {
+        while (t.uid_count() < cap - cap / 5) {
+            ASSERT_EQ(t.add(uid(n), conn(uint32_t(n))), Add::NewUid);
+            ++n;
+            ASSERT_EQ(t.capacity(), cap) << "grew early, at " << t.uid_count() << " uids";
+        }
+        ASSERT_EQ(t.add(uid(n), conn(uint32_t(n))), Add::NewUid);
+        ++n;
+        ASSERT_EQ(t.capacity(), 2 * cap) << "no grow past " << cap - cap / 5 << " uids";
+    }
+    for (size_t cap = t.capacity(); cap > 16; cap /= 2) {
+        while (t.advance_resize()) {
+        }
+        ASSERT_EQ(t.capacity(), cap);
+        while (t.uid_count() > cap / 5) {
+            ASSERT_EQ(t.remove(uid(lo), conn(uint32_t(lo))), Remove::UidGone);
+            ++lo;
+            ASSERT_EQ(t.capacity(), cap) << "shrank early, at " << t.uid_count() << " uids";
+        }
+        ASSERT_EQ(t.remove(uid(lo), conn(uint32_t(lo))), Remove::UidGone);
+        ++lo;
+        ASSERT_EQ(t.capacity(), cap / 2) << "no shrink below " << cap / 5 << " uids";
+    }
+    while (t.advance_resize()) {
+    }
+    while (lo < n) {
+        ASSERT_EQ(t.remove(uid(lo), conn(uint32_t(lo))), Remove::UidGone);
+        ++lo;
+        ASSERT_EQ(t.capacity(), 16u);
+    }
+    EXPECT_EQ(t.uid_count(), 0u);
+}
+
 TEST(UidTable, ChurnAtSteadySizeDoesNotGrowMemory) {
     UidTable t;
     const size_t n = 20000;
@@ -215,9 +255,9 @@ TEST(UidTable, ForcedCollisionsStillSeparateKeys) {
     }
 }
 
-// Deletion's backward shift looks at 4 entries per step (SSE2) and one at a time where 4 would
-// run past the array's end. Homes here fall in slots 120-135, so at 64 and 128 slots every
-// cluster wraps around the end, and at 256 one cluster spans 4-slot steps at odd offsets.
+// Deletion's backward shift walks a cluster slot by slot, wrapping past the array's end, and
+// keeps the clones of the first 15 tags (past the end) in step. Homes here fall in slots
+// 120-135, so at 64 and 128 slots (the table holds ~100 uids) the cluster wraps the end.
 // Random logins and logouts (by uid and by UidRef) against a model; every uid is looked up
 // after each step: an entry shifted wrongly, or left past an empty slot, is not found.
 uint64_t clustered_hash(const void* p, size_t n) {
