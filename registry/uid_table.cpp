@@ -96,11 +96,11 @@ struct UidTable::Impl {
     std::vector<std::vector<ConnId>> sets;  // multi-connection uids; freed sets keep capacity
     std::vector<uint32_t> free_sets;
 
-    Impl(uid_lookup::UidArrays& arrays, size_t max, uint64_t (*h)(const void*, size_t))
+    Impl(uid_lookup::UidArrays& arrays, size_t max, uint64_t (*h)(const void*, size_t), uint64_t seed)
         : a(arrays), cur(arrays.cur), old(arrays.old), cursor(arrays.cursor), arena(max) {
         a.max_len = max;
         a.hash_override = h;
-        a.seed = random_seed();
+        a.seed = seed != 0 ? seed : random_seed();
         if (h) a.cold_from = 0;  // every find goes out of line, through hash()
         cur = allocate(kMinCapacity);
         set_limits();
@@ -405,8 +405,9 @@ inline void UidTable::Impl::erase_slot(Slot* s) {
     }
 }
 
-UidTable::UidTable(size_t max_uid_len, uint64_t (*hash_override)(const void*, size_t))
-    : impl_(new Impl(arrays_, max_uid_len < KeyArena::kMaxKeyLen ? max_uid_len : KeyArena::kMaxKeyLen, hash_override)) {}
+UidTable::UidTable(size_t max_uid_len, uint64_t (*hash_override)(const void*, size_t), uint64_t seed)
+    : impl_(new Impl(arrays_, max_uid_len < KeyArena::kMaxKeyLen ? max_uid_len : KeyArena::kMaxKeyLen, hash_override,
+                     seed)) {}
 
 UidTable::~UidTable() { delete impl_; }
 

@@ -36,8 +36,10 @@ struct ConnSpan {
 class UidTable {
 public:
     // Uids longer than max_uid_len are refused by add(). hash_override (tests only) replaces
-    // XXH3 so that collisions can be forced.
-    explicit UidTable(size_t max_uid_len = 256, uint64_t (*hash_override)(const void*, size_t) = nullptr);
+    // XXH3 so that collisions can be forced. seed: XXH3's; 0 (the server's case) draws a random
+    // one from getrandom. A test that logs its seed can replay a layout with it.
+    explicit UidTable(size_t max_uid_len = 256, uint64_t (*hash_override)(const void*, size_t) = nullptr,
+                      uint64_t seed = 0);
     ~UidTable();
     UidTable(const UidTable&) = delete;
     UidTable& operator=(const UidTable&) = delete;

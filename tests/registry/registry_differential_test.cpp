@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <random>
 #include <set>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "registry/group_table.h"
+#include "registry/seeded_hash.h"
 #include "registry/uid_table.h"
 
 namespace wspush::registry {
@@ -80,13 +82,22 @@ struct Config {
     size_t uid_pool, conn_slots, group_pool, ops, phase_len;
 };
 
+// The table's XXH3 seed: random per run, so runs cover many layouts, and printed with any
+// failure; WSPUSH_TEST_SEED=<that number> replays the layout.
+uint64_t test_seed() {
+    if (const char* s = std::getenv("WSPUSH_TEST_SEED")) return std::strtoull(s, nullptr, 0);
+    return random_seed();
+}
+
 class Differential {
 public:
-    explicit Differential(const Config& cfg)
-        : cfg_(cfg), rng_(12345), table_(kMaxUid, cfg.hash), groups_(kMaxGroup),
+    explicit Differential(const Config& cfg, uint64_t seed = test_seed())
+        : cfg_(cfg), seed_(seed), rng_(12345), table_(kMaxUid, cfg.hash, seed), groups_(kMaxGroup),
           uids_(make_uids(cfg.uid_pool, rng_)), names_(make_groups(cfg.group_pool)), gens_(cfg.conn_slots, 1) {}
 
     void run() {
+        SCOPED_TRACE("UidTable seed " + std::to_string(seed_) + " (replay: WSPUSH_TEST_SEED=" +
+                     std::to_string(seed_) + ")");
         for (size_t op = 0; op < cfg_.ops; ++op) {
             login_bias_ = (op / cfg_.phase_len) % 2 == 0 ? 70 : 5;
             step();
@@ -266,6 +277,7 @@ private:
     }
 
     Config cfg_;
+    uint64_t seed_;
     std::mt19937_64 rng_;
     UidTable table_;
     GroupTable groups_;

@@ -353,6 +353,20 @@ TEST(UidTable, EachTableHashesUnderItsOwnSeed) {
     EXPECT_NE(random_seed(), random_seed());
 }
 
+// A seed given to the constructor (a test replaying a layout) is the one used: two tables with
+// the same seed keep the same uids in the same order, and with another seed in another.
+TEST(UidTable, AGivenSeedReplaysTheLayout) {
+    auto order = [](uint64_t seed) {
+        UidTable t(256, nullptr, seed);
+        for (uint32_t i = 0; i < 200; ++i) t.add("user-" + std::to_string(i), ConnId{i, 1});
+        std::vector<std::string> seen;
+        t.for_each([&](std::string_view uid, ConnSpan) { seen.emplace_back(uid); });
+        return seen;
+    };
+    EXPECT_EQ(order(42), order(42));
+    EXPECT_NE(order(42), order(43));
+}
+
 // Why the seed goes into the hash, not after it: unseeded XXH3 has collisions anyone can make.
 // For a 32-byte input, mix16B(bytes 0-15) multiplies (bytes 0-7 ^ secret word) by (bytes 8-15
 // ^ the next word): with bytes 0-7 equal to the public secret's first word it is 0 whatever
