@@ -144,6 +144,14 @@ std::string_view HttpRequest::header(std::string_view name) const {
     return {};
 }
 
+const char* host_field_problem(const HttpRequest& req) {
+    size_t hosts = 0;
+    for (size_t i = 0; i < req.num_headers; ++i) hosts += ascii_iequals(req.headers[i].name, "Host");
+    if (hosts > 1) return "more than one Host header";
+    if (hosts == 0 && req.minor_version >= 1) return "HTTP/1.1 requires a Host header";
+    return nullptr;
+}
+
 bool HttpRequest::has_header(std::string_view name) const {
     for (size_t i = 0; i < num_headers; ++i)
         if (ascii_iequals(headers[i].name, name)) return true;

@@ -52,6 +52,11 @@ long parse_http_request(const char* buf, size_t len, size_t last_len, size_t max
 // Case-insensitive ASCII comparison.
 bool ascii_iequals(std::string_view a, std::string_view b);
 
+// RFC 9112 3.2: what is wrong with the request's Host fields, or nullptr. A server answers 400
+// to an HTTP/1.1 request without Host and to any request with more than one (a proxy in front
+// and this server could each read a different one). HTTP/1.0 needs none.
+const char* host_field_problem(const HttpRequest& req);
+
 // Whether a comma-separated token list ("keep-alive, Upgrade") holds `token`, case-insensitively.
 bool header_has_token(std::string_view list, std::string_view token);
 

@@ -231,6 +231,10 @@ size_t Server::process_http(Connection& c, uint8_t* buf, size_t len, HttpProgres
             respond_error(c, st, why);
             return len;
         }
+        if (const char* host = codec::host_field_problem(req)) {  // on every port, upgrades included
+            respond_error(c, codec::kHttpBadRequest, host);
+            return len;
+        }
         if (spec.websocket) {
             codec::Upgrade up = codec::check_upgrade(req);
             if (up.kind == codec::UpgradeKind::WebSocket) {

@@ -221,6 +221,37 @@ TEST(Handshake, RejectsHttp10UpgradeAs400) {
     EXPECT_EQ(upgrade_of(replace(kUpgrade, "HTTP/1.1", "HTTP/1.0")).status, 400);
 }
 
+// --- Host fields (RFC 9112 3.2) ---------------------------------------------------------
+
+TEST(HttpRequest, HostMustBeThereOnceInHttp11AndAtMostOnceInHttp10) {
+    struct Case {
+        const char* head;
+        const char* problem;  // nullptr: fine
+    } cases[] = {
+        {"GET / HTTP/1.1\r\nHost: a\r\n\r\n", nullptr},
+        {"GET / HTTP/1.1\r\nhOST: a\r\n\r\n", nullptr},
+        {"GET / HTTP/1.1\r\nHost:\r\n\r\n", nullptr},  // present, empty: the loopback check's concern
+        {"GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 requires a Host header"},
+        {"GET / HTTP/1.1\r\nX-Host: a\r\nHosts: b\r\n\r\n", "HTTP/1.1 requires a Host header"},
+        {"GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", "more than one Host header"},
+        {"GET / HTTP/1.1\r\nHost: a\r\nX: y\r\nhost: b\r\n\r\n", "more than one Host header"},
+        {"GET / HTTP/1.0\r\n\r\n", nullptr},
+        {"GET / HTTP/1.0\r\nHost: a\r\n\r\n", nullptr},
+        {"GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", "more than one Host header"},
+    };
+    for (const Case& c : cases) {
+        Parsed p = parse(c.head);
+        ASSERT_GT(p.rc, 0) << c.head;
+        const char* got = host_field_problem(p.req);
+        if (c.problem) {
+            ASSERT_NE(got, nullptr) << c.head;
+            EXPECT_STREQ(got, c.problem) << c.head;
+        } else {
+            EXPECT_EQ(got, nullptr) << c.head;
+        }
+    }
+}
+
 // --- parse_http_request rejections -----------------------------------------------------
 
 TEST(HttpRequest, IncompleteHeadNeedsMore) {

@@ -61,6 +61,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         check_inside(req.headers[i].value, p, size_t(rc));
         CHECK(!req.headers[i].name.empty());
     }
+    // Host: refused exactly when there are two or more, or none in HTTP/1.1.
+    size_t hosts = 0;
+    for (size_t i = 0; i < req.num_headers; ++i) hosts += ascii_iequals(req.headers[i].name, "Host");
+    CHECK((host_field_problem(req) != nullptr) == (hosts > 1 || (hosts == 0 && req.minor_version >= 1)));
     BodyFraming framing;
     const char* why = nullptr;
     int fst = body_framing(req, &framing, &why);

@@ -136,6 +136,18 @@ class Strictness(WspushTestCase):
         self.assertEqual(status_of(data), 200, data[:200])
         self.assertEqual(await self.recv(alice), "m")
 
+    async def test_the_websocket_port_wants_exactly_one_host_in_http_1_1_too(self):
+        for head, status in ((b"GET / HTTP/1.1\r\n", 400),
+                             (b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: other.example\r\n", 400),
+                             (b"GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                              b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n", 400),
+                             (b"GET / HTTP/1.0\r\n", 200)):
+            data = await self.exchange(self.server.port, head + b"Connection: close\r\n\r\n")
+            self.assertEqual(status_of(data), status, f"{head!r}: {data[:200]!r}")
+        data = await self.exchange(self.api_port, post(b"Connection: close\r\n", path=b"/metrics").replace(
+            b"POST", b"GET"))
+        self.assertRegex(data.decode(), r'wspush_refused_total\{reason="bad_request"\} [3-9]')
+
     async def test_refusals_are_counted(self):
         await self.check_refused(self.api_port, "dup", *SMUGGLING["two_different_content_lengths"], b"/v1/push")
         data = await self.exchange(self.api_port, post(b"Connection: close\r\n", path=b"/metrics").replace(
