@@ -647,7 +647,7 @@ class Transport(ApiTestCase):
         a = await self.login("a")
         stalled = socket.create_connection(("127.0.0.1", self.server.api_port), timeout=5 * SLOW)
         self.addCleanup(stalled.close)
-        stalled.sendall(f"POST /v1/push HTTP/1.1\r\nAuthorization: Bearer {KEY}\r\nContent-Length: 100\r\n\r\n{{\"uid\"".encode())
+        stalled.sendall(f"POST /v1/push HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\nContent-Length: 100\r\n\r\n{{\"uid\"".encode())
         t0 = time.monotonic()
         self.assertEqual(self.api("POST", "/v1/push", {"uid": "a", "message": "still here"})[2], {"delivered": 1})
         self.assertEqual(await self.recv(a), "still here")
