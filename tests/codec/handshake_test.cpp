@@ -240,7 +240,8 @@ TEST(HttpRequest, HostMustBeThereOnceInHttp11AndAtMostOnceInHttp10) {
         {"GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", "more than one Host header"},
     };
     for (const Case& c : cases) {
-        Parsed p = parse(c.head);
+        const std::string head = c.head;  // the request's views point into it
+        Parsed p = parse(head);
         ASSERT_GT(p.rc, 0) << c.head;
         const char* got = host_field_problem(p.req);
         if (c.problem) {
