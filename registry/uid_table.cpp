@@ -175,7 +175,7 @@ struct UidTable::Impl {
             std::memcpy(&entry, &slots[j], sizeof entry);
             std::memcpy(&slots[hole], &entry, sizeof entry);
             tags[hole] = tag;
-            if (hole < kGroupWidth - 1) [[unlikely]]  // 15 slots of the array have a clone
+            if (hole < kGroupWidth - 1) [[unlikely]]  // set_tag on the locals: 15 slots have a clone
                 tags[mask + 1 + hole] = tag;
             const size_t d = (j - size_t(entry >> 32)) & mask;  // how far past its home
             const size_t gap = (j - hole) & mask;
@@ -324,8 +324,11 @@ struct UidTable::Impl {
         return old.slots ? find_slot_in_old(h, uid) : nullptr;
     }
     [[gnu::noinline]] Slot* find_slot_in_old(uint64_t h, std::string_view uid) const {
-        return (h & old.mask) >= cursor ? locate(old, h, uid) : nullptr;
+        return old_may_hold(h) ? locate(old, h, uid) : nullptr;
     }
+    // Could old hold an entry whose hash is h (or its low 32 bits)? Not when its home is below
+    // the cursor: migration has emptied those slots, and an empty home means no such entry.
+    bool old_may_hold(uint64_t h) const { return (h & old.mask) >= cursor; }
 
     ConnSpan span(const ConnId& c) const {
         if (c.gen != 0) return ConnSpan{&c, 1};
@@ -481,7 +484,7 @@ UidTable::RemoveResult UidTable::remove(const UidRef& r, ConnId c) {
     __builtin_prefetch(m.arena.at(r.rec));
     m.migrate_some();
     Slot* s = Impl::locate_ref(m.cur, r);
-    if (!s && m.old.slots && (r.hash_lo & m.old.mask) >= m.cursor) s = Impl::locate_ref(m.old, r);
+    if (!s && m.old.slots && m.old_may_hold(r.hash_lo)) s = Impl::locate_ref(m.old, r);
     if (!s) return RemoveResult::NotFound;
     ConnId& held = m.arena.conn(s->rec);
     if (held.gen == 0) return m.remove_from_existing(held, c);
