@@ -401,6 +401,13 @@ struct ChurnWork {
 // (FIFO churn above reads both in write order, which the hardware prefetcher follows; with
 // mixed lengths UidTable's recycled records lose that order and absl's packed keys keep it).
 // The bookkeeping (a xorshift step, two vector writes) is the same for every table.
+// Marsaglia's xorshift64 step: a few instructions and no state beyond x, for choices made
+// inside timed loops (which uid logs out, which table's burst goes first).
+uint64_t xorshift(uint64_t& x) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    return x;
+}
+
 template <class T>
 struct ChurnRandomWork {
     Built<T>& b;
@@ -413,8 +420,7 @@ struct ChurnRandomWork {
     }
     [[gnu::flatten]] void run(size_t ops) {  // see FindWork::run
         for (size_t k = 0; k < ops; ++k) {
-            rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-            const size_t i = size_t((unsigned __int128)rng * n >> 64);
+            const size_t i = size_t((unsigned __int128)xorshift(rng) * n >> 64);
             const uint32_t out = online[i], in = offline[next_in];
             b.t->erase(b.sessions[out], ConnId{out, 1});
             b.t->insert(b.sessions[in], ConnId{in, 1});
@@ -667,12 +673,12 @@ void print_ratios(TableReporter& rep) {
 // ---- paired mode: ours and absl in alternating bursts --------------------------------------
 //
 // --paired=S: for each workload, mix and N, ours and absl run in alternating timed bursts of
-// the same number of operations (about 1 ms each; which goes first is random per pair), S
-// seconds per case. Each pair gives a ratio (absl's burst time / ours': above 1, ours is
-// faster), and the median over all pairs is reported with its quartiles. The two bursts of a
-// pair run a millisecond apart, so what other tenants of this shared host do to memory and
-// caches mostly cancels out of each ratio; repetitions of 0.1 s each (Google Benchmark's
-// interleaving) moved a ratio by up to 2x from one run to the next.
+// the same number of operations (about 10 ms of ours' time each, kBurst; which goes first is
+// random per pair), S seconds per case. Each pair gives a ratio (absl's burst time / ours':
+// above 1, ours is faster), and the median over all pairs is reported with its quartiles. The
+// two bursts of a pair run back to back, so what other tenants of this shared host do to
+// memory and caches mostly cancels out of each ratio; repetitions of 0.1 s each (Google
+// Benchmark's interleaving) moved a ratio by up to 2x from one run to the next.
 constexpr double kBurst = 10e-3;  // seconds of ours' work per burst
 
 double now_s() {
@@ -701,9 +707,8 @@ bool paired_case(const char* op, Mix mix, size_t n, const char* baseline, auto& 
     std::vector<double> ratio, rate;
     uint64_t coin = 0x2545F4914F6CDD1D;
     for (const double end = now_s() + seconds; now_s() < end;) {
-        coin ^= coin << 13, coin ^= coin >> 7, coin ^= coin << 17;
         double to, ta;
-        if (coin & 1) to = timed(ours, ops), ta = timed(absl, ops);
+        if (xorshift(coin) & 1) to = timed(ours, ops), ta = timed(absl, ops);
         else ta = timed(absl, ops), to = timed(ours, ops);
         ratio.push_back(ta / to);
         rate.push_back(double(ops) / to);
