@@ -338,15 +338,17 @@ TEST(UidTable, InlineHashIsXxh3ForEveryLengthAndSeed) {
 // Each table hashes under its own random seed, so which uids share a home slot cannot be worked
 // out offline. Seen from outside: two tables holding the same uids keep them in different
 // orders (for_each walks the array). Under one fixed hash the orders would be identical.
+// The order in which a table under `seed` (0: a random one) keeps 200 uids: its layout.
+std::vector<std::string> layout_under(uint64_t seed) {
+    UidTable t(256, nullptr, seed);
+    for (uint32_t i = 0; i < 200; ++i) t.add("user-" + std::to_string(i), ConnId{i, 1});
+    std::vector<std::string> seen;
+    t.for_each([&](std::string_view uid, ConnSpan) { seen.emplace_back(uid); });
+    return seen;
+}
+
 TEST(UidTable, EachTableHashesUnderItsOwnSeed) {
-    auto order = [] {
-        UidTable t;
-        for (uint32_t i = 0; i < 200; ++i) t.add("user-" + std::to_string(i), ConnId{i, 1});
-        std::vector<std::string> seen;
-        t.for_each([&](std::string_view uid, ConnSpan) { seen.emplace_back(uid); });
-        return seen;
-    };
-    const std::vector<std::string> a = order(), b = order();
+    const std::vector<std::string> a = layout_under(0), b = layout_under(0);
     ASSERT_EQ(a.size(), 200u);
     ASSERT_EQ(b.size(), 200u);
     EXPECT_NE(a, b);
@@ -356,15 +358,8 @@ TEST(UidTable, EachTableHashesUnderItsOwnSeed) {
 // A seed given to the constructor (a test replaying a layout) is the one used: two tables with
 // the same seed keep the same uids in the same order, and with another seed in another.
 TEST(UidTable, AGivenSeedReplaysTheLayout) {
-    auto order = [](uint64_t seed) {
-        UidTable t(256, nullptr, seed);
-        for (uint32_t i = 0; i < 200; ++i) t.add("user-" + std::to_string(i), ConnId{i, 1});
-        std::vector<std::string> seen;
-        t.for_each([&](std::string_view uid, ConnSpan) { seen.emplace_back(uid); });
-        return seen;
-    };
-    EXPECT_EQ(order(42), order(42));
-    EXPECT_NE(order(42), order(43));
+    EXPECT_EQ(layout_under(42), layout_under(42));
+    EXPECT_NE(layout_under(42), layout_under(43));
 }
 
 // Why the seed goes into the hash, not after it: unseeded XXH3 has collisions anyone can make.
