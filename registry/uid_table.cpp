@@ -356,7 +356,7 @@ struct UidTable::Impl {
     [[gnu::always_inline]] inline AddResult add(std::string_view uid, ConnId c, uint64_t h, uint32_t* rec);
     AddResult add_to_existing(ConnId& s, ConnId c);
     RemoveResult remove_from_existing(ConnId& s, ConnId c);
-    [[gnu::always_inline]] inline void erase_slot(Slot* s);
+    [[gnu::always_inline]] inline void erase_slot(Slot* s, size_t len);  // len: the uid's, checked
 };
 
 // s: the record's connection field (the one connection, or gen 0 and a set index).
@@ -394,8 +394,8 @@ UidTable::RemoveResult UidTable::Impl::remove_from_existing(ConnId& s, ConnId c)
     return RemoveResult::NotFound;
 }
 
-inline void UidTable::Impl::erase_slot(Slot* s) {
-    arena.free(s->rec);  // reads the record's length: its line was just read by the lookup
+inline void UidTable::Impl::erase_slot(Slot* s, size_t len) {
+    arena.free(s->rec, len);
     --conns;
     if (!old.slots) [[likely]] {
         erase_at(cur, size_t(s - cur.slots));
@@ -472,7 +472,7 @@ UidTable::RemoveResult UidTable::remove(std::string_view uid, ConnId c) {
     ConnId& held = m.arena.conn(s->rec);
     if (held.gen == 0) return m.remove_from_existing(held, c);
     if (held != c) return RemoveResult::NotFound;
-    m.erase_slot(s);
+    m.erase_slot(s, uid.size());
     return RemoveResult::UidGone;
 }
 
@@ -488,8 +488,9 @@ UidTable::RemoveResult UidTable::remove(const UidRef& r, ConnId c) {
     if (!s) return RemoveResult::NotFound;
     ConnId& held = m.arena.conn(s->rec);
     if (held.gen == 0) return m.remove_from_existing(held, c);
-    if (held != c) return RemoveResult::NotFound;
-    m.erase_slot(s);
+    // The length is checked, not only the connection: erase_slot frees the record by r.len.
+    if (held != c || uid_lookup::record_len(m.arena.at(s->rec)) != r.len) return RemoveResult::NotFound;
+    m.erase_slot(s, r.len);
     return RemoveResult::UidGone;
 }
 

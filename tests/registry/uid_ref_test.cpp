@@ -49,7 +49,7 @@ TEST(KeyArena, EveryKeyLengthFrom0To300ReadsBackExactly) {
         ASSERT_EQ(a.view(refs[n]), key_of(n, 0)) << n;
         ASSERT_EQ(a.conn(refs[n]), conn(uint32_t(n))) << n;
     }
-    for (size_t n = 0; n <= kMax; n += 2) a.free(refs[n]);
+    for (size_t n = 0; n <= kMax; n += 2) a.free(refs[n], n);
     for (size_t k = 0; k <= kMax; k += 2) {
         const size_t n = kMax - k;  // reverse order: each freed record of its size is reused
         refs[n] = a.alloc(PaddedKey(n, 1).view(), conn(uint32_t(n + 1000)));
@@ -249,6 +249,24 @@ TEST(UidRef, StaleRefNeverRemovesAnotherConnectionsEntry) {
     EXPECT_EQ(t.remove(stale, conn(1)), Remove::NotFound);
     EXPECT_EQ(t.find("bobby").size, 2u);
     EXPECT_EQ(t.conn_count(), 2u);
+}
+
+// remove(ref) frees the record under ref.len's size class (it does not read the size back from
+// the record), so a ref whose length is not its record's must be refused: freed under another
+// size, the record would later be handed out for a longer uid and overrun its neighbour.
+TEST(UidRef, RefWithAnotherLengthIsNotFoundAndChangesNothing) {
+    UidTable t;
+    UidRef r;
+    ASSERT_EQ(t.add("alice", conn(1), &r), Add::NewUid);
+    for (uint16_t len : {0, 4, 6, 40, 65535}) {
+        UidRef wrong = r;
+        wrong.len = len;
+        EXPECT_EQ(t.remove(wrong, conn(1)), Remove::NotFound) << len;
+        EXPECT_EQ(t.find("alice").size, 1u) << len;
+        EXPECT_EQ(t.uid_count(), 1u) << len;
+    }
+    EXPECT_EQ(t.remove(r, conn(1)), Remove::UidGone);
+    EXPECT_EQ(t.uid_count(), 0u);
 }
 
 
