@@ -22,7 +22,12 @@ struct TagGroup {
     __m128i v;
     explicit TagGroup(const uint8_t* p) : v(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))) {}
     uint32_t match(uint8_t tag) const {
-        return uint32_t(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(char(tag)))));
+        // The tag spread over 4 bytes in a general register, then one shuffle: _mm_set1_epi8
+        // compiled to movd and three unpacks/shuffles, and in add() g++ fed the movd from a
+        // 1-byte spill of the tag, a 4-byte load that store-to-load forwarding cannot serve (it
+        // waited until the store left the store buffer, behind every older instruction).
+        const __m128i t = _mm_shuffle_epi32(_mm_cvtsi32_si128(int(uint32_t(tag) * 0x01010101u)), 0);
+        return uint32_t(_mm_movemask_epi8(_mm_cmpeq_epi8(v, t)));
     }
     uint32_t empty() const { return ~uint32_t(_mm_movemask_epi8(v)) & 0xffff; }  // high bit clear
 };
