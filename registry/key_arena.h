@@ -18,8 +18,9 @@
 //   rec:   | conn:8 | len:2 | uid bytes ... | pad to 8 |
 //
 // Churn: a freed record's ref goes on the free stack of its size class (one stack of refs per
-// record size in units), and the next key of that size reuses it, so login/logout churn never
-// grows the arena. The stacks are arrays beside the arena, not links inside the dead records:
+// record size in units, registry/ref_stack.h), and the next key of that size reuses it, so
+// login/logout churn never grows the arena. The stacks live beside the arena, not as links
+// inside the dead records:
 // freeing then writes nothing into the record and reusing reads nothing from it. With links,
 // a logout dirtied its record's line and the next login of another size read a cold record
 // just to find the next free one (a cache miss in its path), and the same size's login had to
@@ -41,6 +42,7 @@
 #include <vector>
 
 #include "registry/conn_id.h"
+#include "registry/ref_stack.h"
 
 namespace wspush::registry {
 
@@ -72,14 +74,8 @@ public:
     // A record holding conn and a copy of key. key.size() must be <= the constructor's max_key_len.
     [[gnu::always_inline]] uint32_t alloc(std::string_view key, ConnId conn) {
         const uint32_t units = units_for(key.size());
-        std::vector<uint32_t>& stack = free_[units];
-        uint32_t ref;
-        if (!stack.empty()) {
-            ref = stack.back();
-            stack.pop_back();
-        } else {
-            ref = bump(units);
-        }
+        RefStack& stack = free_[units];
+        const uint32_t ref = !stack.empty() ? stack.pop() : bump(units);
         unsigned char* p = at(ref);
         const uint16_t len = uint16_t(key.size());
         std::memcpy(p, &conn, sizeof conn);
@@ -96,7 +92,7 @@ public:
     void free(uint32_t ref, size_t len) {
         assert(len == length(ref));
         const uint32_t units = units_for(len);
-        free_[units].push_back(ref);
+        free_[units].push(ref);
         live_units_ -= units;
     }
 
@@ -116,7 +112,7 @@ public:
 
     size_t memory_bytes() const {
         size_t bytes = committed_ + free_.capacity() * sizeof(free_[0]);
-        for (const std::vector<uint32_t>& stack : free_) bytes += stack.capacity() * sizeof(uint32_t);
+        for (const RefStack& stack : free_) bytes += stack.memory_bytes();
         return bytes;
     }
     size_t live_bytes() const { return live_units_ * 8; }
@@ -161,7 +157,7 @@ private:
     // record, the smallest being 2 units, and is lost: 8 bytes).
     void give_back(uint32_t ref, uint64_t units) {
         if (units < 2 || units >= free_.size()) return;
-        free_[units].push_back(ref);
+        free_[units].push(ref);
     }
 
     // Carves `units` from the end of the used region, committing more of the reservation when
@@ -188,7 +184,7 @@ private:
     unsigned char* base_ = nullptr;  // the reservation, reserved_ bytes; [0, committed_) usable
     size_t reserved_ = 0;
     size_t committed_ = 0;
-    std::vector<std::vector<uint32_t>> free_;  // [size in units] -> refs of free records
+    std::vector<RefStack> free_;  // [size in units] -> refs of free records
     uint64_t next_ = 0;                 // first never-used unit
     size_t live_units_ = 0;
 };

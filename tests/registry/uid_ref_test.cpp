@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "registry/key_arena.h"
+#include "registry/ref_stack.h"
 #include "registry/uid_table.h"
 
 namespace wspush::registry {
@@ -59,6 +60,32 @@ TEST(KeyArena, EveryKeyLengthFrom0To300ReadsBackExactly) {
         ASSERT_EQ(a.view(refs[n]), key_of(n, salt)) << n;
         ASSERT_EQ(a.conn(refs[n]), conn(uint32_t(n % 2 == 0 ? n + 1000 : n))) << n;
     }
+}
+
+// The arena's free stacks: exact LIFO order across chunk boundaries, and a stack that hovers at
+// a chunk boundary reuses its spare chunk instead of allocating (memory_bytes counts chunks).
+TEST(RefStack, LifoAcrossChunksAndASpareAtTheBoundary) {
+    constexpr uint32_t k = RefStack::kChunkRefs;
+    RefStack s;
+    EXPECT_TRUE(s.empty());
+    EXPECT_EQ(s.memory_bytes(), 0u);
+    const uint32_t n = 3 * k + 5;
+    for (uint32_t i = 1; i <= n; ++i) s.push(i);
+    EXPECT_EQ(s.memory_bytes(), 4 * 4096u);
+    for (uint32_t i = n; i > 2 * k; --i) ASSERT_EQ(s.pop(), i);
+    EXPECT_EQ(s.memory_bytes(), 3 * 4096u);  // two full chunks and one spare
+    for (int round = 0; round < 10000; ++round) {
+        s.push(7);
+        ASSERT_EQ(s.pop(), 7u);
+    }
+    EXPECT_EQ(s.memory_bytes(), 3 * 4096u);
+    for (uint32_t i = 2 * k; i > 0; --i) ASSERT_EQ(s.pop(), i);
+    EXPECT_TRUE(s.empty());
+    EXPECT_EQ(s.memory_bytes(), 2 * 4096u);  // the bottom chunk and one spare
+    s.push(42);
+    EXPECT_FALSE(s.empty());
+    EXPECT_EQ(s.pop(), 42u);
+    EXPECT_TRUE(s.empty());
 }
 
 // holds(ref): ref names a record head (10 bytes, 2 units) inside [1, first never-used unit).
