@@ -29,12 +29,6 @@ uint32_t scalar_tag_empty(const uint8_t* group);
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr int kScale = 4;  // ASan runs ~5x slower
-#else
-constexpr int kScale = 1;
-#endif
-
 using Add = UidTable::AddResult;
 using Remove = UidTable::RemoveResult;
 
@@ -78,7 +72,7 @@ TEST(KeyArena, RandomChurnOfEveryLengthNeverOverlapsAndStopsGrowing) {
     Occupancy occ;
     size_t live_bytes = 0;
     size_t memory_after_warmup = 0;
-    const int steps = 120000 / kScale;
+    const int steps = 120000;
     for (int step = 0; step < steps; ++step) {
         // up to ~600 live keys; lengths clustered within a size class so that keys of the same
         // class but different lengths reuse each other's records
@@ -180,7 +174,7 @@ TEST(UidRef, ForgedStaleAndWrongLengthRefsUnderCollisionsFreeOnlyWhatTheyShould)
         return std::pair<uint32_t, uint8_t>{uint32_t(h), tag_of(h)};
     };
     int removed_by_ref = 0, refused_by_len = 0;
-    const int steps = 60000 / kScale;
+    const int steps = 60000;
     for (int step = 0; step < steps; ++step) {
         const bool login = rng() % 100 < ((step / 5000) % 2 == 0 ? 60u : 35u);
         const size_t u = rng() % uids.size();
@@ -325,7 +319,7 @@ TEST(UidTable, SteadyChurnAcrossLengthsOfEachSizeClassNeverGrowsMemory) {
     while (t.advance_resize()) {
     }
     size_t after_first = 0;
-    for (int round = 0; round < 40 / kScale + 2; ++round) {
+    for (int round = 0; round < 40; ++round) {
         std::vector<size_t> lens;
         for (int k = 0; k < 200; ++k) {
             const size_t i = rng() % live.size();
