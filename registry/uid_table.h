@@ -58,7 +58,9 @@ public:
     RemoveResult remove(std::string_view uid, ConnId c);
     // The same for the uid that add() handed out `ref` for. The slot and the record are looked
     // up at once (their cache misses overlap). NotFound, changing nothing, when no slot holds
-    // ref's record under ref's hash or the record does not hold c (a stale or forged ref).
+    // ref's record under ref's hash or the record does not hold c (a stale or forged ref), or
+    // c is the uid's only connection and ref's length is not the uid's (the record is freed
+    // under ref's length). With other connections left, c is removed whatever ref's length.
     RemoveResult remove(const UidRef& ref, ConnId c);
 
     // The uid bytes a UidRef stands for, as the table keeps them: valid while the connection
