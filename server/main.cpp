@@ -228,7 +228,7 @@ int main(int argc, char** argv) {
             LOG_ERROR("refusing to start: %s", why.c_str());
             return 2;
         }
-        LOG_INFO("TLS certificate: %s; session-ticket keys rotate every %us", tls.describe().c_str(),
+        LOG_INFO("TLS certificate: %s; session-ticket keys rotate every %u s", tls.describe().c_str(),
                  cfg.tls_ticket_rotate);
     }
 
