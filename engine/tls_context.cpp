@@ -117,10 +117,12 @@ SSL_CTX* build(const std::string& cert_file, const std::string& key_file, const 
     // The lifetime hint clients see, and OpenSSL's own age limit of a ticket's session: R, which
     // the key that sealed it outlives (TicketKeys keeps it openable for at least R).
     SSL_CTX_set_timeout(ctx, static_cast<long>((tickets->rotate_every_ms() + 999) / 1000));
-    if (ticket_keys_index() < 0 ||
-        SSL_CTX_set_ex_data(ctx, ticket_keys_index(), new std::shared_ptr<TicketKeys>(tickets)) != 1 ||
-        SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_key_cb) != 1)
+    auto* ref = new std::shared_ptr<TicketKeys>(tickets);
+    if (ticket_keys_index() < 0 || SSL_CTX_set_ex_data(ctx, ticket_keys_index(), ref) != 1) {
+        delete ref;
         return fail("TLS session-ticket keys");
+    }
+    if (SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_key_cb) != 1) return fail("TLS session-ticket keys");
     SSL_CTX_set_alpn_select_cb(ctx, select_alpn, nullptr);
     return ctx;
 }

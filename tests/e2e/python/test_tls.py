@@ -526,6 +526,8 @@ class ApiOverTls(WspushTestCase):
         self.assertEqual(r.status, 200)
         self.assertRegex(metrics, r"(?m)^wspush_tls_handshakes_total [1-9]")  # the wss client and this one
         self.assertIn('wspush_tls_reloads_total{result="failed"} 0', metrics)
+        self.assertIn("wspush_tls_ticket_key_rotations_total 0", metrics)  # the first hour
+        self.assertIn('wspush_tls_tickets_total{outcome="refused"} 0', metrics)
         conn.close()
 
 
