@@ -173,6 +173,12 @@ void render_tls(PushService& s, std::string& out) {
         t->key_updates);
     one(out, "wspush_tls_record_failures_total", "counter",
         "Established TLS connections closed for a bad record (authentication, type or length).", t->record_failures);
+    one(out, "wspush_tls_ticket_key_rotations_total", "counter",
+        "New session-ticket keys made (every --tls-ticket-rotate seconds).", t->ticket_key_rotations);
+    family(out, "wspush_tls_tickets_total", "counter",
+        "Session tickets offered by clients under a key other than the current one, by outcome.");
+    sample(out, "wspush_tls_tickets_total", "outcome=\"renewed\"", t->tickets_renewed);
+    sample(out, "wspush_tls_tickets_total", "outcome=\"refused\"", t->tickets_refused);
     family(out, "wspush_tls_reloads_total", "counter", "SIGHUP certificate reloads, by result.");
     sample(out, "wspush_tls_reloads_total", "result=\"ok\"", t->reloads);
     sample(out, "wspush_tls_reloads_total", "result=\"failed\"", t->reload_failures);

@@ -137,6 +137,7 @@ int Server::run() {
                 on_readable(*c, events[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR));
         }
         run_timers();
+        if (tls_ && now_ms_ - ticket_check_ms_ >= 1000) rotate_ticket_keys();  // the loop wakes at least once a second
         handler_busy_ = handler_.on_tick(now_ms_);
         flush_dirty();
         reap_pending();

@@ -169,8 +169,8 @@ public:
     // Distinct client addresses (IPv6: /64s) with a counted connection open now.
     size_t peer_addresses() const { return peers_.addresses(); }
     const EngineStats& stats() const { return stats_; }
-    // Null without a TLS listener.
-    const TlsStats* tls_stats() const { return tls_ ? &tls_stats_ : nullptr; }
+    // Null without a TLS listener. The ticket counters are summed from the contexts' TicketKeys.
+    const TlsStats* tls_stats() const;
     const ServerConfig& config() const { return cfg_; }
     bool stopping() const { return stopping_; }
 
@@ -213,6 +213,17 @@ private:
     void drain_raw(Connection& c);
     void refuse_plain_http(Connection& c);
     void reload_tls();
+    void rotate_ticket_keys();
+    // f(ctx) once for each distinct TlsContext of the listeners (WebSocket and API may share one).
+    template <typename F>
+    void for_each_tls_context(F f) const {
+        for (size_t i = 0; i < listeners_.size(); ++i) {
+            TlsContext* ctx = listeners_[i].spec.tls;
+            bool seen = false;
+            for (size_t j = 0; j < i && ctx; ++j) seen |= listeners_[j].spec.tls == ctx;
+            if (ctx && !seen) f(*ctx);
+        }
+    }
     // writev(2) for a plaintext connection, TLS records for a TLS one; same return contract.
     ssize_t write_out(Connection& c, const struct iovec* iov, int n);
     void handle_bytes(Connection& c, uint8_t* data, size_t len);
@@ -280,7 +291,8 @@ private:
     };
     std::vector<Watch> watches_;
     uint32_t wake_within_ms_ = UINT32_MAX;
-    TlsStats tls_stats_;
+    mutable TlsStats tls_stats_;  // mutable: tls_stats() refreshes the ticket counters
+    uint32_t ticket_check_ms_ = 0;  // the loop clock when the ticket keys were last checked
     std::unique_ptr<TlsTransport> tls_;  // only with a TLS listener
 };
 

@@ -95,24 +95,42 @@ void Server::refuse_plain_http(Connection& c) {
 
 void Server::reload_tls() {
     bool any = false;
-    for (size_t i = 0; i < listeners_.size(); ++i) {
-        TlsContext* ctx = listeners_[i].spec.tls;
-        if (!ctx) continue;
-        bool seen = false;  // the WebSocket and API listeners may share one context
-        for (size_t j = 0; j < i; ++j) seen |= listeners_[j].spec.tls == ctx;
-        if (seen) continue;
+    for_each_tls_context([&](TlsContext& ctx) {
         any = true;
         std::string error;
-        if (ctx->reload(&error)) {
+        if (ctx.reload(&error)) {
             ++tls_stats_.reloads;
             LOG_INFO("SIGHUP: TLS certificate reloaded from %s (%s); open connections keep theirs",
-                     ctx->cert_file().c_str(), ctx->describe().c_str());
+                     ctx.cert_file().c_str(), ctx.describe().c_str());
         } else {
             ++tls_stats_.reload_failures;
             LOG_ERROR("SIGHUP: TLS reload failed, the previous certificate stays in use: %s", error.c_str());
         }
-    }
+    });
     if (!any) LOG_INFO("SIGHUP: no TLS listener, nothing to reload");
+}
+
+// Once a second from the loop: a ticket key is retired on time even when no handshake comes
+// (TicketKeys also checks on every handshake that seals or opens a ticket).
+void Server::rotate_ticket_keys() {
+    ticket_check_ms_ = now_ms_;
+    for_each_tls_context([](TlsContext& ctx) {
+        if (ctx.rotate_ticket_keys_if_due()) LOG_DEBUG("TLS session-ticket key rotated (%s)", ctx.cert_file().c_str());
+    });
+}
+
+const TlsStats* Server::tls_stats() const {
+    if (!tls_) return nullptr;
+    // The ticket counters live with the keys (the OpenSSL callback counts there): summed here,
+    // when someone reads the stats (a handful of listeners).
+    tls_stats_.ticket_key_rotations = tls_stats_.tickets_renewed = tls_stats_.tickets_refused = 0;
+    for_each_tls_context([this](TlsContext& ctx) {
+        const TicketStats& t = ctx.ticket_keys().stats();
+        tls_stats_.ticket_key_rotations += t.rotations;
+        tls_stats_.tickets_renewed += t.renewed;
+        tls_stats_.tickets_refused += t.refused;
+    });
+    return &tls_stats_;
 }
 
 }  // namespace wspush::engine

@@ -20,7 +20,6 @@ constexpr const char* kCiphers12 =
     "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305";
 constexpr const char* kCiphers13 = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
 constexpr const char* kGroups = "X25519:P-256:P-384";
-constexpr int kTicketKeyBytes = 80;  // OpenSSL's name (16) + HMAC (32) + AES (32) keys
 
 // The OpenSSL error queue as one line (and emptied, so the next caller starts clean).
 std::string openssl_errors() {
@@ -56,7 +55,27 @@ int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const un
     return SSL_TLSEXT_ERR_OK;
 }
 
-SSL_CTX* build(const std::string& cert_file, const std::string& key_file, std::string* error) {
+// Each SSL_CTX holds a std::shared_ptr<TicketKeys> in this ex_data slot; OpenSSL deletes it when
+// the context is freed (the last connection opened under an old context included).
+void free_ticket_keys(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+    delete static_cast<std::shared_ptr<TicketKeys>*>(ptr);
+}
+
+int ticket_keys_index() {
+    static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, free_ticket_keys);
+    return index;
+}
+
+// OpenSSL's ticket_key_evp_cb: once per handshake that issues a ticket (enc = 1) or is offered
+// one (enc = 0); never per record.
+int ticket_key_cb(SSL* ssl, unsigned char* name, unsigned char* iv, EVP_CIPHER_CTX* cipher, EVP_MAC_CTX* mac, int enc) {
+    auto* keys = static_cast<std::shared_ptr<TicketKeys>*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ticket_keys_index()));
+    if (!keys || !*keys) return 0;  // not ours: no ticket (enc) or a full handshake
+    return enc ? (*keys)->seal(name, iv, cipher, mac) : (*keys)->open(name, iv, cipher, mac);
+}
+
+SSL_CTX* build(const std::string& cert_file, const std::string& key_file, const std::shared_ptr<TicketKeys>& tickets,
+               std::string* error) {
     if (!readable("--tls-cert", cert_file, error) || !readable("--tls-key", key_file, error)) return nullptr;
     ERR_clear_error();
     SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
@@ -95,16 +114,28 @@ SSL_CTX* build(const std::string& cert_file, const std::string& key_file, std::s
     // would hold ~1 KB per client for minutes.
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_num_tickets(ctx, 1);
+    // The lifetime hint clients see, and OpenSSL's own age limit of a ticket's session: R, which
+    // the key that sealed it outlives (TicketKeys keeps it openable for at least R).
+    SSL_CTX_set_timeout(ctx, static_cast<long>((tickets->rotate_every_ms() + 999) / 1000));
+    auto* ref = new std::shared_ptr<TicketKeys>(tickets);
+    if (ticket_keys_index() < 0 || SSL_CTX_set_ex_data(ctx, ticket_keys_index(), ref) != 1) {
+        delete ref;
+        return fail("TLS session-ticket keys");
+    }
+    if (SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_key_cb) != 1) return fail("TLS session-ticket keys");
     SSL_CTX_set_alpn_select_cb(ctx, select_alpn, nullptr);
     return ctx;
 }
 
 }  // namespace
 
+TlsContext::TlsContext(uint64_t ticket_rotate_ms, TicketKeys::Clock clock)
+    : tickets_(std::make_shared<TicketKeys>(ticket_rotate_ms, std::move(clock))) {}
+
 TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
 
 bool TlsContext::load(const std::string& cert_file, const std::string& key_file, std::string* error) {
-    SSL_CTX* ctx = build(cert_file, key_file, error);
+    SSL_CTX* ctx = build(cert_file, key_file, tickets_, error);
     if (!ctx) return false;
     SSL_CTX_free(ctx_);
     ctx_ = ctx;
@@ -114,17 +145,8 @@ bool TlsContext::load(const std::string& cert_file, const std::string& key_file,
 }
 
 bool TlsContext::reload(std::string* error) {
-    SSL_CTX* fresh = build(cert_file_, key_file_, error);
+    SSL_CTX* fresh = build(cert_file_, key_file_, tickets_, error);  // the same ticket keys
     if (!fresh) return false;
-    unsigned char keys[kTicketKeyBytes];
-    if (SSL_CTX_get_tlsext_ticket_keys(ctx_, keys, sizeof keys) != 1 ||
-        SSL_CTX_set_tlsext_ticket_keys(fresh, keys, sizeof keys) != 1) {
-        OPENSSL_cleanse(keys, sizeof keys);
-        *error = "carrying the session-ticket keys over: " + openssl_errors();
-        SSL_CTX_free(fresh);
-        return false;
-    }
-    OPENSSL_cleanse(keys, sizeof keys);
     SSL_CTX_free(ctx_);  // open connections hold their own references
     ctx_ = fresh;
     return true;

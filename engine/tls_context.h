@@ -9,12 +9,22 @@
 // signature); renegotiation refused; SSL_MODE_RELEASE_BUFFERS (an idle connection gives its
 // 2 x ~17 KiB record buffers back); read-ahead (one read(2) takes every record the socket holds).
 //
-// Reload: a new SSL_CTX is built from the same files and swapped in for new connections; the
-// session-ticket keys are carried over so tickets issued before the reload still resume.
-// Connections already open keep the context they started with (OpenSSL reference-counts it).
+// Session tickets are sealed with TicketKeys (engine/ticket_keys.h): keys rotated every R
+// (--tls-ticket-rotate), the previous one still opening tickets; the lifetime hint clients see
+// (and OpenSSL's own age check of a session) is R. rotate_ticket_keys_if_due() is for the
+// event loop's tick, so keys rotate with no handshake at all.
+//
+// Reload: a new SSL_CTX is built from the same files and swapped in for new connections; it
+// shares the same TicketKeys, so tickets issued before the reload still resume. Connections
+// already open keep the context they started with (OpenSSL reference-counts it); each context
+// holds a reference to the TicketKeys (SSL_CTX ex_data), so the keys live as long as any
+// context that may open a ticket, whatever the order they are freed in.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
+
+#include "engine/ticket_keys.h"
 
 typedef struct ssl_ctx_st SSL_CTX;
 
@@ -32,11 +42,16 @@ struct TlsStats {
     uint64_t record_failures = 0;     // established connections closed for a bad record (MAC, type, size)
     uint64_t reloads = 0;             // SIGHUP reloads that took effect
     uint64_t reload_failures = 0;     // ... that failed (old certificate kept)
+    uint64_t ticket_key_rotations = 0;  // new session-ticket keys (TicketStats, summed over contexts)
+    uint64_t tickets_renewed = 0;       // tickets opened under the previous key, renewed
+    uint64_t tickets_refused = 0;       // tickets under a key no longer (or never) in the ring
 };
 
 class TlsContext {
 public:
-    TlsContext() = default;
+    static constexpr uint64_t kDefaultTicketRotateMs = 3600 * 1000;  // the service passes its Config's
+    explicit TlsContext(uint64_t ticket_rotate_ms = kDefaultTicketRotateMs,
+                        TicketKeys::Clock clock = TicketKeys::monotonic_ms);
     ~TlsContext();
     TlsContext(const TlsContext&) = delete;
     TlsContext& operator=(const TlsContext&) = delete;
@@ -52,8 +67,14 @@ public:
     // The leaf certificate's subject and expiry, for the start-up log line.
     std::string describe() const;
 
+    // The event loop's tick: rotates the ticket keys when R has passed (cheap otherwise: one
+    // clock read and a compare). True when a new key was made.
+    bool rotate_ticket_keys_if_due() { return tickets_->rotate_if_due(); }
+    const TicketKeys& ticket_keys() const { return *tickets_; }
+
 private:
     SSL_CTX* ctx_ = nullptr;
+    std::shared_ptr<TicketKeys> tickets_;  // one more reference in each SSL_CTX built
     std::string cert_file_, key_file_;
 };
 

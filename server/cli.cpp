@@ -196,6 +196,10 @@ int parse_command_line(int argc, char** argv, Config& cfg) {
     app.add_option("--tls-records", cfg.tls_records,
                    "TLS 1.3 records after the handshake: wspush (ours; the SSL object is freed) or openssl")
         ->type_name("LAYER")->capture_default_str()->check(one_of({"wspush", "openssl"}, "a record layer"));
+    app.add_option("--tls-ticket-rotate", cfg.tls_ticket_rotate,
+                   "a new session-ticket key this often; tickets resume for as long (SIGHUP keeps the keys)")
+        ->type_name("SECONDS")->capture_default_str()
+        ->check(number_in(1, 604800, true, "a whole number of seconds", " (604800: 7 days, TLS 1.3's longest ticket)"));
     app.add_option("--auth", cfg.auth, "client login: none (first message is the uid) or jwt (a signed token)")
         ->type_name("MODE")->capture_default_str()->check(one_of({"none", "jwt"}, "an auth mode"));
     app.add_option("--jwt-secret-file", cfg.jwt_secret_file, "HS256: the shared secret (at least 32 bytes)")

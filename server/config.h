@@ -56,6 +56,11 @@ struct Config {
     // frees the SSL object (~300 B instead of ~15 KB per idle connection, one send per 4 records);
     // "openssl" keeps OpenSSL's record layer (a fallback; TLS 1.2 always uses it).
     std::string tls_records = "wspush";
+    // s: session-ticket keys seal for this long and open for at most as long again (a key read
+    // from memory opens at most 2x this of tickets); also the ticket lifetime clients are told.
+    // An hour, as Cloudflare: a reconnecting client within the hour skips the key exchange's
+    // signature, and a leaked key exposes two hours of sessions, not all since start.
+    uint32_t tls_ticket_rotate = 3600;
 
     // Client authentication and permissions (README "Security").
     std::string auth = "none";       // none: the seed protocol (first message = uid); jwt: a signed token

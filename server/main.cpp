@@ -220,7 +220,7 @@ int main(int argc, char** argv) {
     sc.shutdown_timeout_ms = ms(cfg.shutdown_timeout);
 
     // Before any listener: a bad certificate must stop the start, never leave a plaintext port.
-    engine::TlsContext tls;
+    engine::TlsContext tls(uint64_t(cfg.tls_ticket_rotate) * 1000);
     const bool tls_on = !cfg.tls_cert.empty();
     if (tls_on) {
         std::string why;
@@ -228,7 +228,8 @@ int main(int argc, char** argv) {
             LOG_ERROR("refusing to start: %s", why.c_str());
             return 2;
         }
-        LOG_INFO("TLS certificate: %s", tls.describe().c_str());
+        LOG_INFO("TLS certificate: %s; session-ticket keys rotate every %u s", tls.describe().c_str(),
+                 cfg.tls_ticket_rotate);
     }
 
     server::PushService service(cfg);

@@ -351,12 +351,15 @@ std::string PushService::stats_line() const {
         snprintf(buf, sizeof buf,
                  " tls_handshakes=%llu tls_resumed=%llu tls_failed=%llu tls_plain_http=%llu tls_aborted=%llu "
                  "tls_reloads=%llu tls_reload_failures=%llu tls_own_records=%llu tls_key_updates=%llu "
-                 "tls_record_failures=%llu",
+                 "tls_record_failures=%llu tls_ticket_key_rotations=%llu tls_tickets_renewed=%llu "
+                 "tls_tickets_refused=%llu",
                  (unsigned long long)t->handshakes, (unsigned long long)t->resumed,
                  (unsigned long long)t->handshake_failures, (unsigned long long)t->plain_http,
                  (unsigned long long)t->handshake_aborted, (unsigned long long)t->reloads,
                  (unsigned long long)t->reload_failures, (unsigned long long)t->own_records,
-                 (unsigned long long)t->key_updates, (unsigned long long)t->record_failures);
+                 (unsigned long long)t->key_updates, (unsigned long long)t->record_failures,
+                 (unsigned long long)t->ticket_key_rotations, (unsigned long long)t->tickets_renewed,
+                 (unsigned long long)t->tickets_refused);
         line += buf;
     }
     line += " closes:";

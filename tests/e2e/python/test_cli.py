@@ -50,6 +50,7 @@ class Help(unittest.TestCase):
         self.assertIn("--max-message BYTES (default 1048576)", out)
         self.assertIn("--api-listen HOST:PORT (default 127.0.0.1:1235)", out)
         self.assertIn("--log-level LEVEL (default info)", out)
+        self.assertIn("--tls-ticket-rotate SECONDS (default 3600)", out)
         self.assertIn("--version", out)
 
     def test_help_has_no_cli11_type_noise(self):
@@ -80,6 +81,12 @@ class BadFlags(unittest.TestCase):
         self.assertRefused(["--cluster-heartbeat", "5"], "--cluster-heartbeat: '5' is not a number of seconds; valid: 0.1-2")
         self.assertRefused(["--cluster-heartbeat", "0.05"],
                            "--cluster-heartbeat: '0.05' is not a number of seconds; valid: 0.1-2")
+
+    def test_tls_ticket_rotate_out_of_range_or_not_whole_names_the_range(self):
+        for bad in ("0", "-1", "1.5", "1h", "604801", ""):
+            self.assertRefused(["--tls-ticket-rotate", bad],
+                               f"--tls-ticket-rotate: '{bad}' is not a whole number of seconds; "
+                               "valid: 1-604800 (604800: 7 days, TLS 1.3's longest ticket)")
 
     def test_mistyped_flag_suggests_the_closest(self):
         self.assertRefused(["--prot", "2000"], "wspush: unknown flag '--prot'; did you mean --port?")

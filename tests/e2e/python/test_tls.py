@@ -425,6 +425,29 @@ class TlsReload(TlsCase):
         await self.login("bob")
 
 
+class TicketKeyRotation(TlsCase):
+    """--tls-ticket-rotate 1: keys rotate by the loop's clock with no connection at all, and a
+    ticket older than two intervals gets a full handshake. (The client, told the ticket lives
+    1 s, does not even offer it then: the server-side refusal of a retired key is covered by
+    tests/engine/ticket_keys_test.cpp, whose clock the test moves.)"""
+    server_options = {"--stats-interval": "0.1", "--tls-ticket-rotate": "1"}
+
+    async def test_keys_rotate_without_connections_and_old_tickets_do_not_resume(self):
+        self.assertIn(b"session-ticket keys rotate every 1 s", self.server.log())
+        await self.until_stat("tls_ticket_key_rotations", 2, timeout=10 * SLOW)
+        self.assertEqual(self.stats()["tls_handshakes"], 0)
+        with tempfile.NamedTemporaryFile() as sess:
+            first = await asyncio.to_thread(openssl_client, self.server.port, "-sess_out", sess.name)
+            self.assertIn("New, TLSv1.3", first)
+            start = self.stats()["tls_ticket_key_rotations"]
+            # +3: the stats line may be 0.1 s behind the key that sealed the ticket
+            await self.until_stat("tls_ticket_key_rotations", start + 3, timeout=10 * SLOW)
+            late = await asyncio.to_thread(openssl_client, self.server.port, "-sess_in", sess.name)
+            self.assertIn("New, TLSv1.3", late)  # a full handshake
+            await self.until_stat("tls_handshakes", 2)
+            self.assertEqual(self.stats()["tls_resumed"], 0)
+
+
 @unittest.skipIf(TLS, "runs once, in the plaintext pass")
 class ReadmeTlsSection(unittest.TestCase):
     """README.md's "## TLS" commands, run as written (ports and the certificate directory
@@ -503,6 +526,8 @@ class ApiOverTls(WspushTestCase):
         self.assertEqual(r.status, 200)
         self.assertRegex(metrics, r"(?m)^wspush_tls_handshakes_total [1-9]")  # the wss client and this one
         self.assertIn('wspush_tls_reloads_total{result="failed"} 0', metrics)
+        self.assertIn("wspush_tls_ticket_key_rotations_total 0", metrics)  # the first hour
+        self.assertIn('wspush_tls_tickets_total{outcome="refused"} 0', metrics)
         conn.close()
 
 
