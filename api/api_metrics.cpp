@@ -62,6 +62,8 @@ void render_gauges(PushService& s, std::string& out) {
     engine::Server& srv = s.server();
     one(out, "wspush_connections", "gauge", "Open sockets (WebSocket and HTTP).", srv.connections());
     one(out, "wspush_websockets", "gauge", "Open WebSocket connections.", srv.open_websockets());
+    one(out, "wspush_inbound_buffered_bytes", "gauge",
+        "Bytes of partial client messages held, all connections (--max-inbound-buffered).", srv.inbound_buffered());
     one(out, "wspush_online_connections", "gauge", "Logged-in WebSocket connections.", s.sessions().online().size());
     one(out, "wspush_online_uids", "gauge", "Distinct uids with a connection.", s.sessions().uids().uid_count());
     one(out, "wspush_groups", "gauge", "Groups with at least one member.", s.sessions().groups().group_count());

@@ -17,6 +17,7 @@ enum CloseCode : uint16_t {
     kCloseMessageTooBig = 1009,      // 7.4.1: message too big
     kCloseMandatoryExtension = 1010, // 7.4.1: client expected an extension
     kCloseInternalError = 1011,      // 7.4.1: unexpected condition
+    kCloseTryAgainLater = 1013,      // IANA registry: server overloaded, reconnect later
 };
 
 // 7.4.1/7.4.2: what a peer may put in a close frame: 1000-1003, 1007-1011, 3000-4999.

@@ -20,6 +20,7 @@ enum class CloseReason : uint8_t {
     Shutdown,         // 1001 on SIGTERM/SIGINT
     Kicked,           // the API disconnected it
     HttpDone,         // an HTTP exchange ended (Connection: close, bad request, 503, ...)
+    InboundBudget,    // 1013: its partial message would pass --max-inbound-buffered
     kCount,
 };
 

@@ -47,7 +47,7 @@ const char* close_reason_name(CloseReason r) {
                                         "invalid_payload",   "message_too_big", "policy",
                                         "slow_consumer",     "handshake_timeout", "login_timeout",
                                         "idle_timeout",      "shutdown",      "kicked",
-                                        "http_done"};
+                                        "http_done",         "inbound_budget"};
     static_assert(sizeof(names) / sizeof(names[0]) == static_cast<size_t>(CloseReason::kCount));
     return names[static_cast<size_t>(r)];
 }
@@ -457,6 +457,7 @@ void Server::reap_pending() {
         }
         timers_.unlink(*c);
         if (is_tls(*c)) tls_->release(c->id.slot);
+        if (c->has(kFlagWebSocket)) inbound_buffered_ -= c->parser.buffered_bytes();
         ::close(c->fd);  // also removes it from the epoll set
         slots_.erase(c->id);
     }
@@ -475,6 +476,7 @@ void Server::touch(Connection& c) {
 void Server::authenticate(Connection& c) {
     if (c.has(kFlagAuthenticated)) return;
     c.set(kFlagAuthenticated);
+    if (feeding_ == &c) feeding_limits_->max_message = cfg_.max_message;  // the rest of this read
     if (c.phase == Phase::Open && !c.has(kFlagCloseRequested)) timers_.put(c, TimerList::Active, now_ms_);
 }
 

@@ -50,6 +50,13 @@ struct ServerConfig {
     size_t max_conns = 10000;
     uint32_t max_conns_per_ip = 0;      // the same, per client address (429 beyond); 0 = no limit
     uint64_t max_message = 1 << 20;     // bytes per WebSocket message (1009 beyond)
+    // Bytes per message before the handler calls authenticate() (1009 beyond): a login is a uid
+    // or a token, and a client nobody has vouched for must not make us hold max_message.
+    uint64_t max_login_message = 16 << 10;
+    // Bytes of partial client messages held across all connections: the connection whose read
+    // would pass it is closed with 1013 (try again later). max_message bounds one client; this
+    // bounds them together (20k clients x 1 MiB would otherwise be 20 GiB).
+    uint64_t max_inbound_buffered = 256 << 20;
     // Bytes a connection may owe once the kernel has taken what its socket buffer holds: a
     // frame that would pass it is first offered to the socket, and only what is left counts
     // (1008 "slow consumer" beyond). Bounds the memory one reader can pin.
@@ -165,6 +172,8 @@ public:
 
     uint32_t now_ms() const { return now_ms_; }
     size_t open_websockets() const { return open_ws_; }
+    // Bytes of partial client messages held now (the parsers' spill buffers), all connections.
+    size_t inbound_buffered() const { return inbound_buffered_; }
     size_t connections() const { return slots_.size(); }
     // Distinct client addresses (IPv6: /64s) with a counted connection open now.
     size_t peer_addresses() const { return peers_.addresses(); }
@@ -228,6 +237,7 @@ private:
     ssize_t write_out(Connection& c, const struct iovec* iov, int n);
     void handle_bytes(Connection& c, uint8_t* data, size_t len);
     void handle_ws_bytes(Connection& c, uint8_t* data, size_t len);
+    uint64_t message_limit(const Connection& c) const;  // max_login_message until authenticate()
     void handle_http_bytes(Connection& c, uint8_t* data, size_t len);
     size_t process_http(Connection& c, uint8_t* buf, size_t len, HttpProgress& progress);
     bool upgrade(Connection& c, const codec::Upgrade& up);
@@ -277,6 +287,11 @@ private:
     EngineStats stats_;
     PeerCounts peers_;
     size_t open_ws_ = 0;
+    size_t inbound_buffered_ = 0;  // the parsers' spill bytes, all connections (max_inbound_buffered)
+    // The connection whose bytes the parser is taking, and its limits: authenticate() during
+    // that feed lifts the login limit for the messages after the login in the same read.
+    Connection* feeding_ = nullptr;
+    codec::FrameLimits* feeding_limits_ = nullptr;
     size_t public_live_ = 0;  // connections on WebSocket listeners not closing, against max_conns
     uint64_t clock_origin_ns_ = 0;
     uint32_t now_ms_ = 0;

@@ -84,22 +84,42 @@ void Server::handle_bytes(Connection& c, uint8_t* data, size_t len) {
 
 // ---------------------------------------------------------------- WebSocket
 
+uint64_t Server::message_limit(const Connection& c) const {
+    return c.has(kFlagAuthenticated) ? cfg_.max_message : std::min(cfg_.max_message, cfg_.max_login_message);
+}
+
 void Server::handle_ws_bytes(Connection& c, uint8_t* data, size_t len) {
     codec::FrameLimits limits;
-    limits.max_message = cfg_.max_message;
+    limits.max_message = message_limit(c);
     ConnectionFrameSink sink(*this, c);
+    const size_t held_before = c.parser.buffered_bytes();
+    feeding_ = &c, feeding_limits_ = &limits;
     codec::FeedResult r = c.parser.feed(data, len, limits, sink);
-    if (r.close_code == codec::kCloseNone || r.close_code == codec::kStopped) return;
+    feeding_ = nullptr, feeding_limits_ = nullptr;
+    // The spill buffer may have grown, shrunk or gone (the parser bounds one message; this, all).
+    const size_t held = c.parser.buffered_bytes();
+    inbound_buffered_ = inbound_buffered_ - held_before + held;
     switch (r.close_code) {
+        case codec::kCloseNone:
+        case codec::kStopped:
+            break;
         case codec::kCloseInvalidPayload:
             close(c, r.close_code, "invalid UTF-8", CloseReason::InvalidPayload);
             break;
         case codec::kCloseMessageTooBig:
-            close(c, r.close_code, "message too big", CloseReason::MessageTooBig);
+            close(c, r.close_code, c.has(kFlagAuthenticated) ? "message too big" : "login message too big",
+                  CloseReason::MessageTooBig);
             break;
         default:
             close(c, r.close_code, "protocol error", CloseReason::ProtocolError);
             break;
+    }
+    if (held > held_before && inbound_buffered_ > cfg_.max_inbound_buffered && !c.has(kFlagCloseRequested)) {
+        // The read that took the total past the budget: this connection's partial message goes
+        // (nothing more is fed to its parser once it is closing) and it is told to come back.
+        inbound_buffered_ -= held;
+        c.parser.reset();
+        close(c, codec::kCloseTryAgainLater, "server busy", CloseReason::InboundBudget);
     }
 }
 

@@ -154,6 +154,13 @@ int parse_command_line(int argc, char** argv, Config& cfg) {
         ->type_name("ORIGINS");
     app.add_option("--max-message", cfg.max_message, "largest client message (beyond: close 1009)")
         ->type_name("BYTES")->capture_default_str()->check(bytes(1, uint64_t(1) << 31));
+    app.add_option("--max-login-message", cfg.max_login_message,
+                   "largest message before the client has logged in (beyond: close 1009)")
+        ->type_name("BYTES")->capture_default_str()->check(bytes(128, uint64_t(1) << 31));
+    app.add_option("--max-inbound-buffered", cfg.max_inbound_buffered,
+                   "partial client messages held at once, all clients together (beyond: close 1013 to the "
+                   "client whose read passes it)")
+        ->type_name("BYTES")->capture_default_str()->check(bytes(65536, uint64_t(1) << 40));
     // At most 2 GiB: a write queue counts its bytes in 32 bits.
     app.add_option("--max-backlog", cfg.max_backlog,
                    "bytes one client may owe beyond what its socket took before it is closed as a slow consumer (1008)")

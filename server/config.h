@@ -34,6 +34,13 @@ struct Config {
     // them are kept out of max-conns' automatic share of the fd limit.
     size_t api_max_conns = 256;
     uint64_t max_message = 1 << 20;  // 1 MiB: a push message, not a file transfer
+    // 16 KiB per message until the client has logged in (1009 beyond): a login is a uid (at most
+    // max_uid_len) or a token (at most 4 KiB); max_message is for clients that have logged in.
+    uint64_t max_login_message = 16 << 10;
+    // 256 MiB of partial client messages held at once, all clients together (1013 "try again
+    // later" to the client whose read passes it): max_message bounds one client, this their
+    // sum, which would otherwise be 19 GiB for 19k clients each trickling in 1 MiB.
+    uint64_t max_inbound_buffered = 256 << 20;
     // 4 MiB a client may owe beyond what its socket buffer took (1008 beyond): bounds the
     // memory one slow reader pins, while a burst to a reader that keeps up is written first.
     uint64_t max_backlog = 4 << 20;

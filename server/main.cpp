@@ -205,6 +205,8 @@ int main(int argc, char** argv) {
     engine::ServerConfig sc;
     sc.max_conns = cfg.max_conns;
     sc.max_message = cfg.max_message;
+    sc.max_login_message = cfg.max_login_message;
+    sc.max_inbound_buffered = cfg.max_inbound_buffered;
     sc.max_backlog = cfg.max_backlog;
     sc.max_conns_per_ip = cfg.max_conns_per_ip;
     sc.http_idle_timeout_ms = ms(cfg.http_idle_timeout);
@@ -280,10 +282,12 @@ int main(int argc, char** argv) {
     }
     LOG_INFO("demo page: %s://%s/", tls_on ? "https" : "http",
              engine::format_address(engine::reachable_locally(ws_addr)).c_str());
-    LOG_INFO("limits: max-conns %zu (fd ceiling %zu), max-conns-per-ip %u, max-message %llu B, max-backlog %llu B, "
+    LOG_INFO("limits: max-conns %zu (fd ceiling %zu), max-conns-per-ip %u, max-message %llu B (before login %llu B, "
+             "all partial %llu B), max-backlog %llu B, "
              "max-uid-len %zu, origins %s, timeouts: handshake %gs login %gs ping %gs idle %gs http-idle %gs "
              "shutdown %gs",
              cfg.max_conns, ceiling, cfg.max_conns_per_ip, (unsigned long long)cfg.max_message,
+             (unsigned long long)cfg.max_login_message, (unsigned long long)cfg.max_inbound_buffered,
              (unsigned long long)cfg.max_backlog, cfg.max_uid_len,
              cfg.allowed_origins.empty() ? "any" : cfg.allowed_origins.c_str(), cfg.handshake_timeout,
              cfg.login_timeout, cfg.ping_interval, cfg.idle_timeout, cfg.http_idle_timeout, cfg.shutdown_timeout);

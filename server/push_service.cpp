@@ -347,6 +347,7 @@ std::string PushService::stats_line() const {
     std::string line(buf, static_cast<size_t>(n));
     struct mallinfo2 mi = mallinfo2();  // O(arena bins): fine once per stats interval
     line += " heap_in_use=" + std::to_string(mi.uordblks) + " heap_free=" + std::to_string(mi.fordblks);
+    line += " inbound_buffered=" + std::to_string(server_->inbound_buffered());
     if (const engine::TlsStats* t = server_->tls_stats()) {
         snprintf(buf, sizeof buf,
                  " tls_handshakes=%llu tls_resumed=%llu tls_failed=%llu tls_plain_http=%llu tls_aborted=%llu "

@@ -51,6 +51,8 @@ class Help(unittest.TestCase):
         self.assertIn("--api-listen HOST:PORT (default 127.0.0.1:1235)", out)
         self.assertIn("--log-level LEVEL (default info)", out)
         self.assertIn("--tls-ticket-rotate SECONDS (default 3600)", out)
+        self.assertIn("--max-login-message BYTES (default 16384)", out)
+        self.assertIn("--max-inbound-buffered BYTES (default 268435456)", out)
         self.assertIn("--version", out)
 
     def test_help_has_no_cli11_type_noise(self):
@@ -87,6 +89,14 @@ class BadFlags(unittest.TestCase):
             self.assertRefused(["--tls-ticket-rotate", bad],
                                f"--tls-ticket-rotate: '{bad}' is not a whole number of seconds; "
                                "valid: 1-604800 (604800: 7 days, TLS 1.3's longest ticket)")
+
+    def test_input_limits_out_of_range_name_the_range(self):
+        for bad in ("0", "127", "1k", "-5"):
+            self.assertRefused(["--max-login-message", bad],
+                               f"--max-login-message: '{bad}' is not a number of bytes; valid: 128-2147483648")
+        for bad in ("65535", "1099511627777", "lots"):
+            self.assertRefused(["--max-inbound-buffered", bad],
+                               f"--max-inbound-buffered: '{bad}' is not a number of bytes; valid: 65536-1099511627776")
 
     def test_mistyped_flag_suggests_the_closest(self):
         self.assertRefused(["--prot", "2000"], "wspush: unknown flag '--prot'; did you mean --port?")

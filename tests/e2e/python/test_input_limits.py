@@ -1,0 +1,116 @@
+"""What clients can make the server hold: --max-login-message before a login, and
+--max-inbound-buffered for the partial messages of all clients together."""
+import asyncio
+import re
+import time
+import unittest
+
+from e2ecase import WspushTestCase
+from rawws import OP_TEXT, frame
+
+MESSAGE_TOO_BIG, TRY_AGAIN_LATER = 1009, 1013
+
+
+class StatsCase(WspushTestCase):
+    def stats_line(self):
+        lines = [l for l in self.server.log().splitlines() if b"stats conns=" in l]
+        return lines[-1].decode() if lines else ""
+
+    def stat(self, name):
+        m = re.search(rf"\b{name}=(\d+)", self.stats_line())
+        return int(m.group(1)) if m else 0
+
+    async def until(self, what, predicate):
+        deadline = time.monotonic() + self.PROMPT
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            await asyncio.sleep(0.05)
+        self.fail(f"{what}: {self.stats_line()}")
+
+
+class LoginMessageLimit(StatsCase):
+    server_options = {"--max-login-message": 1024, "--max-uid-len": 2000, "--stats-interval": "0.1"}
+
+    async def test_login_message_over_the_login_limit_is_closed_1009(self):
+        ws = await self.connect()
+        await ws.send("u" * 1025)
+        await self.assertClosedWith(ws, MESSAGE_TOO_BIG)
+        self.assertEqual(ws.close_reason, "login message too big")
+
+    async def test_fragmented_login_message_over_the_login_limit_is_closed_1009(self):
+        ws = await self.connect()
+        await ws.send(["u" * 600, "v" * 600])  # websockets fragments an iterable
+        await self.assertClosedWith(ws, MESSAGE_TOO_BIG)
+
+    async def test_login_message_of_exactly_the_login_limit_logs_in(self):
+        await self.login("u" * 1024)
+
+    async def test_after_login_the_full_max_message_applies(self):
+        alice = await self.login("alice")
+        body = "x" * 100_000
+        await alice.send("alice:" + body)
+        self.assertEqual(await self.recv(alice), body)
+
+    async def test_message_right_after_the_login_in_the_same_read_gets_the_full_limit(self):
+        client = await self.raw()
+        await client.upgrade()
+        body = b"y" * 5000
+        # One write: the server reads the login and the message together, and the login lifts
+        # the limit for the message behind it.
+        await client.send(frame(OP_TEXT, b"bob") + frame(OP_TEXT, b"bob:" + body))
+        self.assertEqual((await client.read_frame(self.PROMPT)).payload, b"login success, your uid is bob")
+        self.assertEqual((await client.read_frame(self.PROMPT)).payload, body)
+
+    async def test_refusals_are_counted_as_message_too_big(self):
+        ws = await self.connect()
+        await ws.send("u" * 2000)
+        await self.assertClosedWith(ws, MESSAGE_TOO_BIG)
+        await self.until("message_too_big not counted", lambda: self.stat("message_too_big") == 1)
+
+
+class InboundBudget(StatsCase):
+    server_options = {"--max-inbound-buffered": 1 << 20, "--stats-interval": "0.1"}
+
+    async def partial(self, uid, total, sent):
+        """A logged-in raw client that has sent `sent` bytes of a `total`-byte message to
+        itself; returns the client and the rest of the frame."""
+        client = await self.raw()
+        await client.upgrade()
+        await client.login(uid)
+        data = frame(OP_TEXT, f"{uid}:".encode() + b"z" * (total - len(uid) - 1))
+        await client.send(data[:sent])
+        return client, data[sent:]
+
+    async def test_the_read_that_passes_the_budget_is_closed_1013_and_the_others_finish(self):
+        # a and b hold 150 kB each: their spill buffers take 150-300 kB, under 1 MiB together.
+        a, rest_a = await self.partial("a", 200_000, 150_000)
+        b, rest_b = await self.partial("b", 200_000, 150_000)
+        await self.until("a and b not held", lambda: self.stat("inbound_buffered") >= 290_000)
+        # c's 1 MB (within --max-message) takes the total past 1 MiB: c goes, a and b stay.
+        c, _ = await self.partial("c", 1_040_000, 1_000_000)
+        _, close = await c.read_until_close(self.PROMPT)
+        self.assertEqual(close.close_code(), TRY_AGAIN_LATER)
+        self.assertEqual(close.close_reason(), "server busy")
+        await a.send(rest_a)
+        await b.send(rest_b)
+        self.assertEqual(len((await a.read_frame(self.PROMPT)).payload), 200_000 - 2)
+        self.assertEqual(len((await b.read_frame(self.PROMPT)).payload), 200_000 - 2)
+        # Everything completed or closed gives its bytes back; the refusal is counted.
+        await self.until("the budget not given back", lambda: "inbound_budget=1" in self.stats_line()
+                         and self.stat("inbound_buffered") == 0)
+
+    async def test_a_client_that_leaves_mid_message_gives_its_bytes_back(self):
+        a, _ = await self.partial("a", 200_000, 150_000)
+        await self.until("a not held", lambda: self.stat("inbound_buffered") >= 140_000)
+        a.abort()
+        await self.until("a's bytes not given back", lambda: self.stat("inbound_buffered") == 0)
+        # And the budget is whole again: a message that needs most of it goes through (its spill
+        # buffer grows by doubling: at most 1,000,000 bytes for 500 kB, under the 1 MiB).
+        b, rest = await self.partial("b", 500_000, 450_000)
+        await b.send(rest)
+        self.assertEqual(len((await b.read_frame(self.PROMPT)).payload), 500_000 - 2)
+
+
+if __name__ == "__main__":
+    unittest.main()
