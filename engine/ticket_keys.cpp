@@ -53,11 +53,13 @@ bool TicketKeys::rotate_if_due(uint64_t now_ms) {
     // (it became previous late, after a stalled tick).
     if (previous_.live && now_ms - previous_.made_ms >= 2 * every_ms_) erase(previous_);
     if (current_.live && now_ms - current_.made_ms < every_ms_) return false;
-    erase(previous_);
-    if (current_.live && now_ms - current_.made_ms < 2 * every_ms_) {
-        previous_ = current_;
+    // No current key (the last make() failed): only a retry. The previous key is the one that
+    // sealed last and keeps opening its tickets until its own 2R above.
+    if (current_.live) {
+        erase(previous_);
+        if (now_ms - current_.made_ms < 2 * every_ms_) previous_ = current_;
+        erase(current_);
     }
-    erase(current_);
     // After the first key, each new one is a rotation (a failed one is retried at the next tick).
     if (!make(current_, now_ms)) return false;
     ++stats_.rotations;

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <sys/socket.h>
@@ -325,4 +326,47 @@ TEST(TicketKeys, RotationAfterALongStallKeepsNoStaleKey) {
     ASSERT_TRUE(keys.rotate_if_due(now));
     EXPECT_EQ(keys.previous_name(), nullptr);
     EXPECT_NE(keys.current_name(), nullptr);
+}
+
+namespace {
+// OpenSSL's random source failing (RAND_bytes and RAND_priv_bytes return 0) while alive.
+// RAND_set_rand_method is deprecated in 3.0 but still honoured by RAND_bytes_ex.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+struct FailingRandom {
+    static int fail(unsigned char*, int) { return 0; }
+    RAND_METHOD method{nullptr, fail, nullptr, nullptr, fail, nullptr};
+    const RAND_METHOD* saved = RAND_get_rand_method();
+    FailingRandom() { RAND_set_rand_method(&method); }
+    ~FailingRandom() { RAND_set_rand_method(saved); }
+};
+#pragma GCC diagnostic pop
+}  // namespace
+
+// A rotation whose new key cannot be made leaves no current key (no tickets are sealed) but
+// must keep the previous key until its own 2R: a retry one tick later must not erase it.
+TEST(TicketKeys, FailedRotationKeepsThePreviousKeyForItsFullTime) {
+    uint64_t now = 0;
+    TicketKeys keys(1000, [&] { return now; });
+    const std::string first = Context::name(keys.current_name());
+    now = 1000;
+    {
+        FailingRandom broken;
+        EXPECT_FALSE(keys.rotate_if_due(now));
+        EXPECT_EQ(keys.current_name(), nullptr);
+        EXPECT_EQ(Context::name(keys.previous_name()), first);
+        now = 1001;  // the next tick, still failing
+        EXPECT_FALSE(keys.rotate_if_due(now));
+        EXPECT_EQ(Context::name(keys.previous_name()), first);
+    }
+    now = 1002;  // the random source is back
+    EXPECT_TRUE(keys.rotate_if_due(now));
+    EXPECT_NE(keys.current_name(), nullptr);
+    EXPECT_EQ(Context::name(keys.previous_name()), first);  // tickets sealed under it still open
+    now = 1999;
+    EXPECT_FALSE(keys.rotate_if_due(now));
+    EXPECT_EQ(Context::name(keys.previous_name()), first);
+    now = 2000;  // 2R after it was made
+    EXPECT_FALSE(keys.rotate_if_due(now));
+    EXPECT_EQ(keys.previous_name(), nullptr);
 }
