@@ -93,10 +93,9 @@ int TicketKeys::open(const unsigned char name[kNameBytes], const unsigned char* 
     // Names are public (they travel in clear): a plain compare.
     if (current_.live && memcmp(name, current_.name, kNameBytes) == 0) return use(current_, iv, cipher, mac, false);
     if (previous_.live && memcmp(name, previous_.name, kNameBytes) == 0) {
+        // Not counted here: the MAC is checked after this returns, and a forgery naming the
+        // previous key must not count as renewed (see ticket_renewed()).
         int r = use(previous_, iv, cipher, mac, false);
-        // Counted here, before the MAC is checked: a forged ticket naming the previous key
-        // counts as renewed and then fails OpenSSL's MAC check (a full handshake).
-        if (r == 1) ++stats_.renewed;
         return r == 1 ? 2 : r;
     }
     ++stats_.refused;

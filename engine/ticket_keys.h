@@ -33,7 +33,7 @@ namespace wspush::engine {
 
 struct TicketStats {
     uint64_t rotations = 0;  // new current keys after the first one
-    uint64_t renewed = 0;    // tickets opened under the previous key (the client got a new ticket)
+    uint64_t renewed = 0;    // tickets that resumed under the previous key (MAC checked; the client got a new ticket)
     uint64_t refused = 0;    // tickets under a key not in the ring (retired, or never ours): full handshake
 };
 
@@ -58,6 +58,10 @@ public:
     // and a new current key is made. A previous key that reached 2R is erased too.
     bool rotate_if_due(uint64_t now_ms);
     bool rotate_if_due() { return rotate_if_due(clock_()); }
+
+    // A ticket open() sent for renewal passed OpenSSL's MAC check and decrypted: the session
+    // resumed (OpenSSL's decrypt_ticket_cb, status SSL_TICKET_SUCCESS_RENEW, calls this).
+    void ticket_renewed() { ++stats_.renewed; }
 
     uint64_t rotate_every_ms() const { return every_ms_; }
     const TicketStats& stats() const { return stats_; }

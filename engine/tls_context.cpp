@@ -74,6 +74,25 @@ int ticket_key_cb(SSL* ssl, unsigned char* name, unsigned char* iv, EVP_CIPHER_C
     return enc ? (*keys)->seal(name, iv, cipher, mac) : (*keys)->open(name, iv, cipher, mac);
 }
 
+// OpenSSL's decrypt_ticket_cb: called after the MAC check and decryption with their outcome,
+// so a ticket counts as renewed only when it really resumed under the previous key. Each
+// status gets the answer OpenSSL gives without this callback (use it; renew when asked).
+SSL_TICKET_RETURN ticket_decrypted(SSL* ssl, SSL_SESSION*, const unsigned char*, size_t, SSL_TICKET_STATUS status,
+                                   void*) {
+    switch (status) {
+    case SSL_TICKET_SUCCESS:
+        return SSL_TICKET_RETURN_USE;
+    case SSL_TICKET_SUCCESS_RENEW:
+        if (auto* keys = static_cast<std::shared_ptr<TicketKeys>*>(
+                SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ticket_keys_index()));
+            keys && *keys)
+            (*keys)->ticket_renewed();
+        return SSL_TICKET_RETURN_USE_RENEW;
+    default:  // empty, or not ours / forged / unreadable: a full handshake and a new ticket
+        return SSL_TICKET_RETURN_IGNORE_RENEW;
+    }
+}
+
 SSL_CTX* build(const std::string& cert_file, const std::string& key_file, const std::shared_ptr<TicketKeys>& tickets,
                std::string* error) {
     if (!readable("--tls-cert", cert_file, error) || !readable("--tls-key", key_file, error)) return nullptr;
@@ -122,7 +141,9 @@ SSL_CTX* build(const std::string& cert_file, const std::string& key_file, const 
         delete ref;
         return fail("TLS session-ticket keys");
     }
-    if (SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_key_cb) != 1) return fail("TLS session-ticket keys");
+    if (SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_key_cb) != 1 ||
+        SSL_CTX_set_session_ticket_cb(ctx, nullptr, ticket_decrypted, nullptr) != 1)
+        return fail("TLS session-ticket keys");
     SSL_CTX_set_alpn_select_cb(ctx, select_alpn, nullptr);
     return ctx;
 }

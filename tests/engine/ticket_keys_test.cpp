@@ -370,3 +370,43 @@ TEST(TicketKeys, FailedRotationKeepsThePreviousKeyForItsFullTime) {
     EXPECT_FALSE(keys.rotate_if_due(now));
     EXPECT_EQ(keys.previous_name(), nullptr);
 }
+
+namespace {
+// The client's session with the last byte of its ticket (the HMAC) flipped: a forgery naming
+// the key the real ticket was sealed under.
+SSL_SESSION* with_forged_mac(SSL_SESSION* s) {
+    const unsigned char* tick = nullptr;
+    size_t len = 0;
+    SSL_SESSION_get0_ticket(s, &tick, &len);
+    EXPECT_GT(len, 48u);
+    std::string ticket(reinterpret_cast<const char*>(tick), len);
+    int der_len = i2d_SSL_SESSION(s, nullptr);
+    std::string der(static_cast<size_t>(der_len), '\0');
+    unsigned char* p = reinterpret_cast<unsigned char*>(der.data());
+    i2d_SSL_SESSION(s, &p);
+    size_t at = der.find(ticket);
+    EXPECT_NE(at, std::string::npos);
+    der[at + len - 1] ^= 1;
+    const unsigned char* q = reinterpret_cast<const unsigned char*>(der.data());
+    return d2i_SSL_SESSION(nullptr, &q, der_len);
+}
+}  // namespace
+
+// "renewed" counts tickets that resumed under the previous key, not forgeries that merely name
+// it: an attacker must not be able to inflate it with tickets whose MAC fails.
+TEST_P(EachVersion, ForgedTicketNamingThePreviousKeyIsNotCountedAsRenewed) {
+    Context c;
+    auto first = connect(c.tls->get(), GetParam());
+    c.now += kR;
+    ASSERT_TRUE(c.tls->rotate_ticket_keys_if_due());
+    ASSERT_EQ(ticket_name(first->session), c.previous());
+    SSL_SESSION* forged = with_forged_mac(first->session);
+    ASSERT_NE(forged, nullptr);
+    auto attempt = connect(c.tls->get(), GetParam(), forged);
+    SSL_SESSION_free(forged);
+    EXPECT_FALSE(attempt->reused);
+    EXPECT_EQ(c.stats().renewed, 0u);
+    auto genuine = connect(c.tls->get(), GetParam(), first->session);  // the real one still resumes
+    EXPECT_TRUE(genuine->reused);
+    EXPECT_EQ(c.stats().renewed, 1u);
+}
