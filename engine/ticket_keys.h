@@ -59,8 +59,9 @@ public:
     bool rotate_if_due(uint64_t now_ms);
     bool rotate_if_due() { return rotate_if_due(clock_()); }
 
-    // A ticket open() sent for renewal passed OpenSSL's MAC check and decrypted: the session
-    // resumed (OpenSSL's decrypt_ticket_cb, status SSL_TICKET_SUCCESS_RENEW, calls this).
+    // A ticket open() sent for renewal passed OpenSSL's checks and the handshake completed
+    // resumed (TlsContext's callbacks call this; open() cannot know: OpenSSL checks the MAC,
+    // the session's age and the TLS 1.3 binder after it returns).
     void ticket_renewed() { ++stats_.renewed; }
 
     uint64_t rotate_every_ms() const { return every_ms_; }

@@ -74,23 +74,41 @@ int ticket_key_cb(SSL* ssl, unsigned char* name, unsigned char* iv, EVP_CIPHER_C
     return enc ? (*keys)->seal(name, iv, cipher, mac) : (*keys)->open(name, iv, cipher, mac);
 }
 
-// OpenSSL's decrypt_ticket_cb: called after the MAC check and decryption with their outcome,
-// so a ticket counts as renewed only when it really resumed under the previous key. Each
-// status gets the answer OpenSSL gives without this callback (use it; renew when asked).
+TicketKeys* ticket_keys_of(SSL* ssl) {
+    auto* keys = static_cast<std::shared_ptr<TicketKeys>*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ticket_keys_index()));
+    return keys ? keys->get() : nullptr;
+}
+
+// A connection's mark (SSL ex_data): its ticket decrypted under the previous key.
+int renewing_index() {
+    static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return index;
+}
+
+// OpenSSL's decrypt_ticket_cb: called after the MAC check and decryption with their outcome.
+// Each status gets the answer OpenSSL gives without this callback (use it; renew when asked);
+// a ticket renewed under the previous key is only marked here: OpenSSL may still refuse the
+// session after this (its age; a TLS 1.3 binder that fails: a replayed ticket), so it counts
+// as renewed when the handshake completes resumed (ticket_handshake_done).
 SSL_TICKET_RETURN ticket_decrypted(SSL* ssl, SSL_SESSION*, const unsigned char*, size_t, SSL_TICKET_STATUS status,
                                    void*) {
     switch (status) {
     case SSL_TICKET_SUCCESS:
         return SSL_TICKET_RETURN_USE;
     case SSL_TICKET_SUCCESS_RENEW:
-        if (auto* keys = static_cast<std::shared_ptr<TicketKeys>*>(
-                SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ticket_keys_index()));
-            keys && *keys)
-            (*keys)->ticket_renewed();
+        SSL_set_ex_data(ssl, renewing_index(), ssl);  // any non-null value
         return SSL_TICKET_RETURN_USE_RENEW;
     default:  // empty, or not ours / forged / unreadable: a full handshake and a new ticket
         return SSL_TICKET_RETURN_IGNORE_RENEW;
     }
+}
+
+void ticket_handshake_done(const SSL* cssl, int where, int) {
+    if (!(where & SSL_CB_HANDSHAKE_DONE)) return;
+    SSL* ssl = const_cast<SSL*>(cssl);
+    if (!SSL_get_ex_data(ssl, renewing_index())) return;
+    SSL_set_ex_data(ssl, renewing_index(), nullptr);  // once per connection
+    if (TicketKeys* keys = ticket_keys_of(ssl); keys && SSL_session_reused(ssl)) keys->ticket_renewed();
 }
 
 SSL_CTX* build(const std::string& cert_file, const std::string& key_file, const std::shared_ptr<TicketKeys>& tickets,
@@ -142,8 +160,9 @@ SSL_CTX* build(const std::string& cert_file, const std::string& key_file, const 
         return fail("TLS session-ticket keys");
     }
     if (SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_key_cb) != 1 ||
-        SSL_CTX_set_session_ticket_cb(ctx, nullptr, ticket_decrypted, nullptr) != 1)
+        SSL_CTX_set_session_ticket_cb(ctx, nullptr, ticket_decrypted, nullptr) != 1 || renewing_index() < 0)
         return fail("TLS session-ticket keys");
+    SSL_CTX_set_info_callback(ctx, ticket_handshake_done);
     SSL_CTX_set_alpn_select_cb(ctx, select_alpn, nullptr);
     return ctx;
 }
