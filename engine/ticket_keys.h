@@ -8,8 +8,9 @@
 // Why: a session ticket is the session's secrets sealed under the server's ticket key, so
 // whoever reads a key (memory, a core dump) opens every ticket sealed under it; for TLS 1.2
 // that is the master secret, hence all of the session's traffic. A key that seals for R and
-// opens for at most R more bounds what one key exposes to 2R of tickets, as Go's crypto/tls
-// (daily) and Cloudflare (hourly) do.
+// opens for at most R more bounds what the keys in memory expose to 2R of tickets (TLS 1.2:
+// sessions up to 3R old, a renewed ticket carrying its full handshake's). Cloudflare rotates
+// hourly; Go's crypto/tls rotates daily but keeps keys for 7 days.
 //
 // The ring: the current key seals every new ticket; the previous one only opens (and the
 // ticket is renewed under the current key). A key made at t seals until t+R and is erased

@@ -430,3 +430,16 @@ TEST(TicketKeys, ExpiredSessionUnderThePreviousKeyIsNotCountedAsRenewed) {
     EXPECT_FALSE(late->reused);
     EXPECT_EQ(tls.ticket_keys().stats().renewed, 0u);
 }
+
+// docs/tls.md: a TLS 1.2 ticket renewed on resumption carries no lifetime hint (OpenSSL sends 0
+// when resuming; the session keeps the age of its full handshake); a TLS 1.3 one carries R.
+TEST_P(EachVersion, RenewedTicketLifetimeHint) {
+    Context c;
+    auto first = connect(c.tls->get(), GetParam());
+    EXPECT_EQ(SSL_SESSION_get_ticket_lifetime_hint(first->session), 3600u);
+    c.now += kR;
+    auto renewed = connect(c.tls->get(), GetParam(), first->session);
+    ASSERT_TRUE(renewed->reused);
+    EXPECT_EQ(ticket_name(renewed->session), c.current());
+    EXPECT_EQ(SSL_SESSION_get_ticket_lifetime_hint(renewed->session), GetParam() == TLS1_2_VERSION ? 0u : 3600u);
+}
