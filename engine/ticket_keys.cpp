@@ -98,8 +98,7 @@ int TicketKeys::open(const unsigned char name[kNameBytes], const unsigned char* 
         int r = use(previous_, iv, cipher, mac, false);
         return r == 1 ? 2 : r;
     }
-    ++stats_.refused;
-    return 0;
+    return 0;  // counted by the caller, once per connection (ticket_refused())
 }
 
 }  // namespace wspush::engine

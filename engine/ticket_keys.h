@@ -35,7 +35,7 @@ namespace wspush::engine {
 struct TicketStats {
     uint64_t rotations = 0;  // new current keys after the first one
     uint64_t renewed = 0;    // tickets that resumed under the previous key (MAC checked; the client got a new ticket)
-    uint64_t refused = 0;    // tickets under a key not in the ring (retired, or never ours): full handshake
+    uint64_t refused = 0;    // connections that offered a ticket under a key not in the ring (retired, or never ours)
 };
 
 class TicketKeys {
@@ -64,6 +64,10 @@ public:
     // resumed (TlsContext's callbacks call this; open() cannot know: OpenSSL checks the MAC,
     // the session's age and the TLS 1.3 binder after it returns).
     void ticket_renewed() { ++stats_.renewed; }
+    // open() returned 0 for a connection: counted once per connection by TlsContext's callback
+    // (a TLS 1.3 client offers its ticket again after a HelloRetryRequest, and one ClientHello
+    // may carry many PSK identities).
+    void ticket_refused() { ++stats_.refused; }
 
     uint64_t rotate_every_ms() const { return every_ms_; }
     const TicketStats& stats() const { return stats_; }

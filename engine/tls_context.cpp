@@ -68,21 +68,32 @@ int ticket_keys_index() {
 
 // OpenSSL's ticket_key_evp_cb: once per handshake that issues a ticket (enc = 1) or is offered
 // one (enc = 0); never per record.
+// A connection's marks (SSL ex_data, non-null when set): its ticket decrypted under the
+// previous key (renewing); a ticket it offered was refused (counted once per connection).
+int renewing_index() {
+    static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return index;
+}
+int refused_index() {
+    static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return index;
+}
+
 int ticket_key_cb(SSL* ssl, unsigned char* name, unsigned char* iv, EVP_CIPHER_CTX* cipher, EVP_MAC_CTX* mac, int enc) {
     auto* keys = static_cast<std::shared_ptr<TicketKeys>*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ticket_keys_index()));
     if (!keys || !*keys) return 0;  // not ours: no ticket (enc) or a full handshake
-    return enc ? (*keys)->seal(name, iv, cipher, mac) : (*keys)->open(name, iv, cipher, mac);
+    if (enc) return (*keys)->seal(name, iv, cipher, mac);
+    int r = (*keys)->open(name, iv, cipher, mac);
+    if (r == 0 && !SSL_get_ex_data(ssl, refused_index())) {
+        SSL_set_ex_data(ssl, refused_index(), ssl);
+        (*keys)->ticket_refused();
+    }
+    return r;
 }
 
 TicketKeys* ticket_keys_of(SSL* ssl) {
     auto* keys = static_cast<std::shared_ptr<TicketKeys>*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ticket_keys_index()));
     return keys ? keys->get() : nullptr;
-}
-
-// A connection's mark (SSL ex_data): its ticket decrypted under the previous key.
-int renewing_index() {
-    static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
-    return index;
 }
 
 // OpenSSL's decrypt_ticket_cb: called after the MAC check and decryption with their outcome.
@@ -160,7 +171,8 @@ SSL_CTX* build(const std::string& cert_file, const std::string& key_file, const 
         return fail("TLS session-ticket keys");
     }
     if (SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_key_cb) != 1 ||
-        SSL_CTX_set_session_ticket_cb(ctx, nullptr, ticket_decrypted, nullptr) != 1 || renewing_index() < 0)
+        SSL_CTX_set_session_ticket_cb(ctx, nullptr, ticket_decrypted, nullptr) != 1 || renewing_index() < 0 ||
+        refused_index() < 0)
         return fail("TLS session-ticket keys");
     SSL_CTX_set_info_callback(ctx, ticket_handshake_done);
     SSL_CTX_set_alpn_select_cb(ctx, select_alpn, nullptr);

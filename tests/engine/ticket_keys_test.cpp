@@ -96,7 +96,10 @@ struct Outcome {
 
 // One connection from an OpenSSL client (TLS `version`, offering `offer` if any) to sctx, on
 // OpenSSL's record layer; the client reads what follows the handshake (a TLS 1.3 ticket).
-std::unique_ptr<Outcome> connect(SSL_CTX* sctx, int version, SSL_SESSION* offer = nullptr) {
+// `groups`: the client's key-exchange groups, in its order of preference (a group the server
+// lacks first makes a TLS 1.3 HelloRetryRequest).
+std::unique_ptr<Outcome> connect(SSL_CTX* sctx, int version, SSL_SESSION* offer = nullptr,
+                                 const char* groups = nullptr) {
     TlsStats stats;
     TlsTransport server(stats, false);
     int sv[2];
@@ -105,6 +108,9 @@ std::unique_ptr<Outcome> connect(SSL_CTX* sctx, int version, SSL_SESSION* offer 
     SSL_CTX* cctx = SSL_CTX_new(TLS_client_method());
     SSL_CTX_set_verify(cctx, SSL_VERIFY_NONE, nullptr);
     SSL_CTX_set_max_proto_version(cctx, version);
+    if (groups) {
+        EXPECT_EQ(SSL_CTX_set1_groups_list(cctx, groups), 1);
+    }
     SSL* client = SSL_new(cctx);
     if (offer) SSL_set_session(client, offer);
     SSL_set_fd(client, sv[1]);
@@ -442,4 +448,14 @@ TEST_P(EachVersion, RenewedTicketLifetimeHint) {
     ASSERT_TRUE(renewed->reused);
     EXPECT_EQ(ticket_name(renewed->session), c.current());
     EXPECT_EQ(SSL_SESSION_get_ticket_lifetime_hint(renewed->session), GetParam() == TLS1_2_VERSION ? 0u : 3600u);
+}
+
+// A ticket is counted once per connection: a TLS 1.3 client sent a HelloRetryRequest offers it
+// again in its second ClientHello, and one ClientHello may carry many PSK identities.
+TEST(TicketKeys, RefusedTicketCountsOncePerConnectionAcrossAHelloRetryRequest) {
+    Context a, b;
+    auto from_a = connect(a.tls->get(), TLS1_3_VERSION);
+    auto at_b = connect(b.tls->get(), TLS1_3_VERSION, from_a->session, "X448:P-256");
+    EXPECT_FALSE(at_b->reused);
+    EXPECT_EQ(b.stats().refused, 1u);
 }
