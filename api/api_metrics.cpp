@@ -178,7 +178,8 @@ void render_tls(PushService& s, std::string& out) {
     one(out, "wspush_tls_ticket_key_rotations_total", "counter",
         "New session-ticket keys made (every --tls-ticket-rotate seconds).", t->ticket_key_rotations);
     family(out, "wspush_tls_tickets_total", "counter",
-        "Session tickets offered by clients under a key other than the current one, by outcome.");
+        "Session tickets under a key other than the current one: renewed (resumed under the previous key) "
+        "or refused (a key not in the ring).");
     sample(out, "wspush_tls_tickets_total", "outcome=\"renewed\"", t->tickets_renewed);
     sample(out, "wspush_tls_tickets_total", "outcome=\"refused\"", t->tickets_refused);
     family(out, "wspush_tls_reloads_total", "counter", "SIGHUP certificate reloads, by result.");

@@ -53,11 +53,13 @@ bool TicketKeys::rotate_if_due(uint64_t now_ms) {
     // (it became previous late, after a stalled tick).
     if (previous_.live && now_ms - previous_.made_ms >= 2 * every_ms_) erase(previous_);
     if (current_.live && now_ms - current_.made_ms < every_ms_) return false;
-    erase(previous_);
-    if (current_.live && now_ms - current_.made_ms < 2 * every_ms_) {
-        previous_ = current_;
+    // No current key (the last make() failed): only a retry. The previous key is the one that
+    // sealed last and keeps opening its tickets until its own 2R above.
+    if (current_.live) {
+        erase(previous_);
+        if (now_ms - current_.made_ms < 2 * every_ms_) previous_ = current_;
+        erase(current_);
     }
-    erase(current_);
     // After the first key, each new one is a rotation (a failed one is retried at the next tick).
     if (!make(current_, now_ms)) return false;
     ++stats_.rotations;
@@ -91,14 +93,12 @@ int TicketKeys::open(const unsigned char name[kNameBytes], const unsigned char* 
     // Names are public (they travel in clear): a plain compare.
     if (current_.live && memcmp(name, current_.name, kNameBytes) == 0) return use(current_, iv, cipher, mac, false);
     if (previous_.live && memcmp(name, previous_.name, kNameBytes) == 0) {
+        // Not counted here: the MAC is checked after this returns, and a forgery naming the
+        // previous key must not count as renewed (see ticket_renewed()).
         int r = use(previous_, iv, cipher, mac, false);
-        // Counted here, before the MAC is checked: a forged ticket naming the previous key
-        // counts as renewed and then fails OpenSSL's MAC check (a full handshake).
-        if (r == 1) ++stats_.renewed;
         return r == 1 ? 2 : r;
     }
-    ++stats_.refused;
-    return 0;
+    return 0;  // counted by the caller, once per connection (ticket_refused())
 }
 
 }  // namespace wspush::engine

@@ -8,8 +8,9 @@
 // Why: a session ticket is the session's secrets sealed under the server's ticket key, so
 // whoever reads a key (memory, a core dump) opens every ticket sealed under it; for TLS 1.2
 // that is the master secret, hence all of the session's traffic. A key that seals for R and
-// opens for at most R more bounds what one key exposes to 2R of tickets, as Go's crypto/tls
-// (daily) and Cloudflare (hourly) do.
+// opens for at most R more bounds what the keys in memory expose to 2R of tickets (TLS 1.2:
+// sessions up to 3R old, a renewed ticket carrying its full handshake's). Cloudflare rotates
+// hourly; Go's crypto/tls rotates daily but keeps keys for 7 days.
 //
 // The ring: the current key seals every new ticket; the previous one only opens (and the
 // ticket is renewed under the current key). A key made at t seals until t+R and is erased
@@ -33,8 +34,8 @@ namespace wspush::engine {
 
 struct TicketStats {
     uint64_t rotations = 0;  // new current keys after the first one
-    uint64_t renewed = 0;    // tickets opened under the previous key (the client got a new ticket)
-    uint64_t refused = 0;    // tickets under a key not in the ring (retired, or never ours): full handshake
+    uint64_t renewed = 0;    // tickets that resumed under the previous key (MAC checked; the client got a new ticket)
+    uint64_t refused = 0;    // connections that offered a ticket under a key not in the ring (retired, or never ours)
 };
 
 class TicketKeys {
@@ -58,6 +59,15 @@ public:
     // and a new current key is made. A previous key that reached 2R is erased too.
     bool rotate_if_due(uint64_t now_ms);
     bool rotate_if_due() { return rotate_if_due(clock_()); }
+
+    // A ticket open() sent for renewal passed OpenSSL's checks and the handshake completed
+    // resumed (TlsContext's callbacks call this; open() cannot know: OpenSSL checks the MAC,
+    // the session's age and the TLS 1.3 binder after it returns).
+    void ticket_renewed() { ++stats_.renewed; }
+    // open() returned 0 for a connection: counted once per connection by TlsContext's callback
+    // (a TLS 1.3 client offers its ticket again after a HelloRetryRequest, and one ClientHello
+    // may carry many PSK identities).
+    void ticket_refused() { ++stats_.refused; }
 
     uint64_t rotate_every_ms() const { return every_ms_; }
     const TicketStats& stats() const { return stats_; }

@@ -68,10 +68,58 @@ int ticket_keys_index() {
 
 // OpenSSL's ticket_key_evp_cb: once per handshake that issues a ticket (enc = 1) or is offered
 // one (enc = 0); never per record.
+// A connection's marks (SSL ex_data, non-null when set): its ticket decrypted under the
+// previous key (renewing); a ticket it offered was refused (counted once per connection).
+int renewing_index() {
+    static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return index;
+}
+int refused_index() {
+    static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return index;
+}
+
 int ticket_key_cb(SSL* ssl, unsigned char* name, unsigned char* iv, EVP_CIPHER_CTX* cipher, EVP_MAC_CTX* mac, int enc) {
     auto* keys = static_cast<std::shared_ptr<TicketKeys>*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ticket_keys_index()));
     if (!keys || !*keys) return 0;  // not ours: no ticket (enc) or a full handshake
-    return enc ? (*keys)->seal(name, iv, cipher, mac) : (*keys)->open(name, iv, cipher, mac);
+    if (enc) return (*keys)->seal(name, iv, cipher, mac);
+    int r = (*keys)->open(name, iv, cipher, mac);
+    if (r == 0 && !SSL_get_ex_data(ssl, refused_index())) {
+        SSL_set_ex_data(ssl, refused_index(), ssl);
+        (*keys)->ticket_refused();
+    }
+    return r;
+}
+
+TicketKeys* ticket_keys_of(SSL* ssl) {
+    auto* keys = static_cast<std::shared_ptr<TicketKeys>*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ticket_keys_index()));
+    return keys ? keys->get() : nullptr;
+}
+
+// OpenSSL's decrypt_ticket_cb: called after the MAC check and decryption with their outcome.
+// Each status gets the answer OpenSSL gives without this callback (use it; renew when asked);
+// a ticket renewed under the previous key is only marked here: OpenSSL may still refuse the
+// session after this (its age; a TLS 1.3 binder that fails: a replayed ticket), so it counts
+// as renewed when the handshake completes resumed (ticket_handshake_done).
+SSL_TICKET_RETURN ticket_decrypted(SSL* ssl, SSL_SESSION*, const unsigned char*, size_t, SSL_TICKET_STATUS status,
+                                   void*) {
+    switch (status) {
+    case SSL_TICKET_SUCCESS:
+        return SSL_TICKET_RETURN_USE;
+    case SSL_TICKET_SUCCESS_RENEW:
+        SSL_set_ex_data(ssl, renewing_index(), ssl);  // any non-null value
+        return SSL_TICKET_RETURN_USE_RENEW;
+    default:  // empty, or not ours / forged / unreadable: a full handshake and a new ticket
+        return SSL_TICKET_RETURN_IGNORE_RENEW;
+    }
+}
+
+void ticket_handshake_done(const SSL* cssl, int where, int) {
+    if (!(where & SSL_CB_HANDSHAKE_DONE)) return;
+    SSL* ssl = const_cast<SSL*>(cssl);
+    if (!SSL_get_ex_data(ssl, renewing_index())) return;
+    SSL_set_ex_data(ssl, renewing_index(), nullptr);  // once per connection
+    if (TicketKeys* keys = ticket_keys_of(ssl); keys && SSL_session_reused(ssl)) keys->ticket_renewed();
 }
 
 SSL_CTX* build(const std::string& cert_file, const std::string& key_file, const std::shared_ptr<TicketKeys>& tickets,
@@ -122,7 +170,11 @@ SSL_CTX* build(const std::string& cert_file, const std::string& key_file, const 
         delete ref;
         return fail("TLS session-ticket keys");
     }
-    if (SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_key_cb) != 1) return fail("TLS session-ticket keys");
+    if (SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_key_cb) != 1 ||
+        SSL_CTX_set_session_ticket_cb(ctx, nullptr, ticket_decrypted, nullptr) != 1 || renewing_index() < 0 ||
+        refused_index() < 0)
+        return fail("TLS session-ticket keys");
+    SSL_CTX_set_info_callback(ctx, ticket_handshake_done);
     SSL_CTX_set_alpn_select_cb(ctx, select_alpn, nullptr);
     return ctx;
 }

@@ -43,7 +43,7 @@ struct TlsStats {
     uint64_t reloads = 0;             // SIGHUP reloads that took effect
     uint64_t reload_failures = 0;     // ... that failed (old certificate kept)
     uint64_t ticket_key_rotations = 0;  // new session-ticket keys (TicketStats, summed over contexts)
-    uint64_t tickets_renewed = 0;       // tickets opened under the previous key, renewed
+    uint64_t tickets_renewed = 0;       // handshakes resumed from a ticket under the previous key (renewed)
     uint64_t tickets_refused = 0;       // tickets under a key no longer (or never) in the ring
 };
 

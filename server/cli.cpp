@@ -39,6 +39,9 @@ std::string format_number(double v) {
 // A decimal number (an integer when integer) from lo to hi. The error names what it should be
 // and the range: "'70000' is not a port number; valid: 0-65535 (0: any free port)". The
 // validator's description is empty so that --help shows only the option's own label.
+// Attach it with ->transform(), not ->check(): an integer is handed on rewritten in plain
+// decimal, because CLI11 converts integers with strtoull(base 0), which reads "0600" as octal
+// (384) and refuses "09", after this check read them as decimal.
 CLI::Validator number_in(double lo, double hi, bool integer, std::string what, std::string note = "") {
     std::string range = format_number(lo) + "-" + format_number(hi) + note;
     return CLI::Validator(
@@ -52,8 +55,9 @@ CLI::Validator number_in(double lo, double hi, bool integer, std::string what, s
                 v = integer ? static_cast<double>(strtoull(s, &end, 10)) : strtod(s, &end);
                 ok = *end == '\0' && errno == 0 && std::isfinite(v) && v >= lo && v <= hi;
             }
-            if (ok) return "";
-            return "'" + in + "' is not " + what + "; valid: " + range;
+            if (!ok) return "'" + in + "' is not " + what + "; valid: " + range;
+            if (integer) in = std::to_string(static_cast<unsigned long long>(v));  // "0600" -> "600"
+            return "";
         },
         "");
 }
@@ -139,62 +143,62 @@ int parse_command_line(int argc, char** argv, Config& cfg) {
         ->type_name("HOST")->capture_default_str();
     app.add_option("--port", cfg.port, "WebSocket port (0: any free port, logged at start)")
         ->type_name("PORT")->capture_default_str()
-        ->check(number_in(0, 65535, true, "a port number", " (0: any free port)"));
+        ->transform(number_in(0, 65535, true, "a port number", " (0: any free port)"));
     app.add_option("--max-conns", cfg.max_conns,
                    "connections on the WebSocket port, plain HTTP included (beyond: the oldest idle "
                    "keep-alive HTTP one is closed, else HTTP 503); 0 = what the fd limit allows")
-        ->type_name("N")->capture_default_str()->check(number_in(0, 1e9, true, "a number of connections"));
+        ->type_name("N")->capture_default_str()->transform(number_in(0, 1e9, true, "a number of connections"));
     app.add_option("--max-conns-per-ip", cfg.max_conns_per_ip,
                    "connections from one address (IPv6: one /64) on the WebSocket port (beyond: HTTP 429); "
                    "0 = no limit (behind a reverse proxy)")
-        ->type_name("N")->capture_default_str()->check(number_in(0, 1e9, true, "a number of connections"));
+        ->type_name("N")->capture_default_str()->transform(number_in(0, 1e9, true, "a number of connections"));
     app.add_option("--allowed-origins", cfg.allowed_origins,
                    "browser Origins allowed to open a WebSocket, comma list of exact origins and "
                    "https://*.example.com wildcards (others: HTTP 403); unset: all")
         ->type_name("ORIGINS");
     app.add_option("--max-message", cfg.max_message, "largest client message (beyond: close 1009)")
-        ->type_name("BYTES")->capture_default_str()->check(bytes(1, uint64_t(1) << 31));
+        ->type_name("BYTES")->capture_default_str()->transform(bytes(1, uint64_t(1) << 31));
     app.add_option("--max-login-message", cfg.max_login_message,
                    "largest message before the client has logged in (beyond: close 1009)")
-        ->type_name("BYTES")->capture_default_str()->check(bytes(128, uint64_t(1) << 31));
+        ->type_name("BYTES")->capture_default_str()->transform(bytes(128, uint64_t(1) << 31));
     app.add_option("--max-inbound-buffered", cfg.max_inbound_buffered,
                    "partial client messages held at once, all clients together (beyond: close 1013 to the "
                    "client whose read passes it)")
-        ->type_name("BYTES")->capture_default_str()->check(bytes(65536, uint64_t(1) << 40));
+        ->type_name("BYTES")->capture_default_str()->transform(bytes(65536, uint64_t(1) << 40));
     // At most 2 GiB: a write queue counts its bytes in 32 bits.
     app.add_option("--max-backlog", cfg.max_backlog,
                    "bytes one client may owe beyond what its socket took before it is closed as a slow consumer (1008)")
-        ->type_name("BYTES")->capture_default_str()->check(bytes(1024, uint64_t(1) << 31));
+        ->type_name("BYTES")->capture_default_str()->transform(bytes(1024, uint64_t(1) << 31));
     app.add_option("--max-uid-len", cfg.max_uid_len, "longest uid")
-        ->type_name("BYTES")->capture_default_str()->check(bytes(1, 65535));
+        ->type_name("BYTES")->capture_default_str()->transform(bytes(1, 65535));
     app.add_option("--handshake-timeout", cfg.handshake_timeout, "to complete the HTTP upgrade (then 408)")
-        ->type_name("SECONDS")->capture_default_str()->check(seconds(0.001));
+        ->type_name("SECONDS")->capture_default_str()->transform(seconds(0.001));
     app.add_option("--login-timeout", cfg.login_timeout, "from upgrade to the login message (then 1008)")
-        ->type_name("SECONDS")->capture_default_str()->check(seconds(0.001));
+        ->type_name("SECONDS")->capture_default_str()->transform(seconds(0.001));
     app.add_option("--ping-interval", cfg.ping_interval, "client silence before the server pings")
-        ->type_name("SECONDS")->capture_default_str()->check(seconds(0.001));
+        ->type_name("SECONDS")->capture_default_str()->transform(seconds(0.001));
     app.add_option("--idle-timeout", cfg.idle_timeout, "client silence (pings unanswered) before close 1001")
-        ->type_name("SECONDS")->capture_default_str()->check(seconds(0.001));
+        ->type_name("SECONDS")->capture_default_str()->transform(seconds(0.001));
     app.add_option("--http-idle-timeout", cfg.http_idle_timeout, "a keep-alive HTTP connection's wait for its next request")
-        ->type_name("SECONDS")->capture_default_str()->check(seconds(0.001));
+        ->type_name("SECONDS")->capture_default_str()->transform(seconds(0.001));
     app.add_option("--http-max-body", cfg.http_max_body,
                    "largest request body on the WebSocket port, trailers included (beyond: 413)")
-        ->type_name("BYTES")->capture_default_str()->check(bytes(0, uint64_t(1) << 31));
+        ->type_name("BYTES")->capture_default_str()->transform(bytes(0, uint64_t(1) << 31));
     app.add_option("--shutdown-timeout", cfg.shutdown_timeout, "to flush close frames after SIGTERM/SIGINT")
-        ->type_name("SECONDS")->capture_default_str()->check(seconds(0.001));
+        ->type_name("SECONDS")->capture_default_str()->transform(seconds(0.001));
     app.add_option("--log-level", cfg.log_level, "debug (adds logins and logouts), info, warn or error")
         ->type_name("LEVEL")->capture_default_str()->check(one_of({"debug", "info", "warn", "error"}, "a log level"));
     app.add_option("--stats-interval", cfg.stats_interval, "between stats lines on stderr (0: off)")
-        ->type_name("SECONDS")->capture_default_str()->check(number_in(0, 86400, false, "a number of seconds"));
+        ->type_name("SECONDS")->capture_default_str()->transform(number_in(0, 86400, false, "a number of seconds"));
     app.add_option("--api-listen", cfg.api_listen, "HTTP push API address (localhost:1235, [::1]:1235), or off")
         ->type_name("HOST:PORT")->capture_default_str()->check(host_port_or_off());
     app.add_option("--api-key", cfg.api_key, "API key, checked as 'Authorization: Bearer <key>'")->type_name("KEY");
     app.add_option("--api-key-file", cfg.api_key_file, "read the API key from this file (keeps it out of ps)")
         ->type_name("FILE")->check(CLI::ExistingFile.description(""));
     app.add_option("--api-max-body", cfg.api_max_body, "largest API request body (beyond: 413)")
-        ->type_name("BYTES")->capture_default_str()->check(bytes(1, uint64_t(1) << 31));
+        ->type_name("BYTES")->capture_default_str()->transform(bytes(1, uint64_t(1) << 31));
     app.add_option("--api-max-conns", cfg.api_max_conns, "connections to the push API port (beyond: HTTP 503)")
-        ->type_name("N")->capture_default_str()->check(number_in(1, 1 << 20, true, "a number of connections"));
+        ->type_name("N")->capture_default_str()->transform(number_in(1, 1 << 20, true, "a number of connections"));
     app.add_option("--tls-cert", cfg.tls_cert,
                    "PEM certificate (chain: leaf first) to serve wss:// and https:// on --port; SIGHUP reloads it")
         ->type_name("FILE");
@@ -206,7 +210,7 @@ int parse_command_line(int argc, char** argv, Config& cfg) {
     app.add_option("--tls-ticket-rotate", cfg.tls_ticket_rotate,
                    "a new session-ticket key this often; tickets resume for as long (SIGHUP keeps the keys)")
         ->type_name("SECONDS")->capture_default_str()
-        ->check(number_in(1, 604800, true, "a whole number of seconds", " (604800: 7 days, TLS 1.3's longest ticket)"));
+        ->transform(number_in(1, 604800, true, "a whole number of seconds", " (604800: 7 days, TLS 1.3's longest ticket)"));
     app.add_option("--auth", cfg.auth, "client login: none (first message is the uid) or jwt (a signed token)")
         ->type_name("MODE")->capture_default_str()->check(one_of({"none", "jwt"}, "an auth mode"));
     app.add_option("--jwt-secret-file", cfg.jwt_secret_file, "HS256: the shared secret (at least 32 bytes)")
@@ -219,14 +223,14 @@ int parse_command_line(int argc, char** argv, Config& cfg) {
         ->type_name("SCOPE")->capture_default_str()->check(one_of({"all", "uid", "none"}, "a send scope"));
     app.add_flag("--mark-sender", cfg.mark_sender, "deliver client messages as '<sender uid>:<message>'");
     app.add_option("--client-rate", cfg.client_rate, "messages/s one connection may send (beyond: close 1008); 0 = no limit")
-        ->type_name("PER_SECOND")->capture_default_str()->check(number_in(0, 1e6, false, "a rate"));
+        ->type_name("PER_SECOND")->capture_default_str()->transform(number_in(0, 1e6, false, "a rate"));
     app.add_option("--client-burst", cfg.client_burst, "messages one connection may send in a burst before --client-rate applies")
-        ->type_name("N")->capture_default_str()->check(number_in(1, 1e6, true, "a number of messages"));
+        ->type_name("N")->capture_default_str()->transform(number_in(1, 1e6, true, "a number of messages"));
     CLI::App* token = app.add_subcommand("token", "print an HS256 token for a uid and exit (wspush token --help)");
     token->formatter(app.get_formatter());
     token->add_option("--uid", cfg.token.uid, "the token's subject (uid)")->type_name("UID")->required();
     token->add_option("--ttl", cfg.token.ttl, "until it expires")
-        ->type_name("SECONDS")->capture_default_str()->check(number_in(1, 10 * year, false, "a number of seconds"));
+        ->type_name("SECONDS")->capture_default_str()->transform(number_in(1, 10 * year, false, "a number of seconds"));
     token->add_option("--jwt-secret-file", cfg.jwt_secret_file, "HS256 shared secret")
         ->type_name("FILE")->required()->check(CLI::ExistingFile.description(""));
     token->add_option("--send", cfg.token.send, "narrow what it may send: all, uid or none")
@@ -244,11 +248,11 @@ int parse_command_line(int argc, char** argv, Config& cfg) {
         ->type_name("PREFIX")->capture_default_str();
     app.add_flag("--reuse-port", cfg.reuse_port, "SO_REUSEPORT: several nodes on one host share the WebSocket and API ports");
     app.add_option("--cluster-heartbeat", cfg.cluster_heartbeat, "a node's heartbeat period; 3 missed: sends to it are refused")
-        ->type_name("SECONDS")->capture_default_str()->check(number_in(0.1, 2, false, "a number of seconds"));
+        ->type_name("SECONDS")->capture_default_str()->transform(number_in(0.1, 2, false, "a number of seconds"));
     app.add_option("--cluster-node-timeout", cfg.cluster_node_timeout, "a node's silence before its uids are offline")
-        ->type_name("SECONDS")->capture_default_str()->check(number_in(2, 14, false, "a number of seconds"));
+        ->type_name("SECONDS")->capture_default_str()->transform(number_in(2, 14, false, "a number of seconds"));
     app.add_option("--redis-max-pending", cfg.redis_max_pending, "output queued toward Redis before cross-node sends get 503")
-        ->type_name("BYTES")->capture_default_str()->check(bytes(65536, uint64_t(1) << 34));
+        ->type_name("BYTES")->capture_default_str()->transform(bytes(65536, uint64_t(1) << 34));
 
     if (int code = reject_unknown_flags(app, argc, argv); code >= 0) return code;
     try {

@@ -66,7 +66,8 @@ struct Config {
     // s: session-ticket keys seal for this long and open for at most as long again (a key read
     // from memory opens at most 2x this of tickets); also the ticket lifetime clients are told.
     // An hour, as Cloudflare: a reconnecting client within the hour skips the key exchange's
-    // signature, and a leaked key exposes two hours of sessions, not all since start.
+    // signature, and leaked keys expose two hours of tickets (TLS 1.2: sessions up to three
+    // hours old), not all since start.
     uint32_t tls_ticket_rotate = 3600;
 
     // Client authentication and permissions (README "Security").

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <sys/socket.h>
@@ -95,7 +96,10 @@ struct Outcome {
 
 // One connection from an OpenSSL client (TLS `version`, offering `offer` if any) to sctx, on
 // OpenSSL's record layer; the client reads what follows the handshake (a TLS 1.3 ticket).
-std::unique_ptr<Outcome> connect(SSL_CTX* sctx, int version, SSL_SESSION* offer = nullptr) {
+// `groups`: the client's key-exchange groups, in its order of preference (a group the server
+// lacks first makes a TLS 1.3 HelloRetryRequest).
+std::unique_ptr<Outcome> connect(SSL_CTX* sctx, int version, SSL_SESSION* offer = nullptr,
+                                 const char* groups = nullptr) {
     TlsStats stats;
     TlsTransport server(stats, false);
     int sv[2];
@@ -104,6 +108,9 @@ std::unique_ptr<Outcome> connect(SSL_CTX* sctx, int version, SSL_SESSION* offer 
     SSL_CTX* cctx = SSL_CTX_new(TLS_client_method());
     SSL_CTX_set_verify(cctx, SSL_VERIFY_NONE, nullptr);
     SSL_CTX_set_max_proto_version(cctx, version);
+    if (groups) {
+        EXPECT_EQ(SSL_CTX_set1_groups_list(cctx, groups), 1);
+    }
     SSL* client = SSL_new(cctx);
     if (offer) SSL_set_session(client, offer);
     SSL_set_fd(client, sv[1]);
@@ -325,4 +332,130 @@ TEST(TicketKeys, RotationAfterALongStallKeepsNoStaleKey) {
     ASSERT_TRUE(keys.rotate_if_due(now));
     EXPECT_EQ(keys.previous_name(), nullptr);
     EXPECT_NE(keys.current_name(), nullptr);
+}
+
+namespace {
+// OpenSSL's random source failing (RAND_bytes and RAND_priv_bytes return 0) while alive.
+// RAND_set_rand_method is deprecated in 3.0 but still honoured by RAND_bytes_ex.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+struct FailingRandom {
+    static int fail(unsigned char*, int) { return 0; }
+    RAND_METHOD method{nullptr, fail, nullptr, nullptr, fail, nullptr};
+    const RAND_METHOD* saved = RAND_get_rand_method();
+    FailingRandom() { RAND_set_rand_method(&method); }
+    ~FailingRandom() { RAND_set_rand_method(saved); }
+};
+#pragma GCC diagnostic pop
+}  // namespace
+
+// A rotation whose new key cannot be made leaves no current key (no tickets are sealed) but
+// must keep the previous key until its own 2R: a retry one tick later must not erase it.
+TEST(TicketKeys, FailedRotationKeepsThePreviousKeyForItsFullTime) {
+    uint64_t now = 0;
+    TicketKeys keys(1000, [&] { return now; });
+    const std::string first = Context::name(keys.current_name());
+    now = 1000;
+    {
+        FailingRandom broken;
+        EXPECT_FALSE(keys.rotate_if_due(now));
+        EXPECT_EQ(keys.current_name(), nullptr);
+        EXPECT_EQ(Context::name(keys.previous_name()), first);
+        now = 1001;  // the next tick, still failing
+        EXPECT_FALSE(keys.rotate_if_due(now));
+        EXPECT_EQ(Context::name(keys.previous_name()), first);
+    }
+    now = 1002;  // the random source is back
+    EXPECT_TRUE(keys.rotate_if_due(now));
+    EXPECT_NE(keys.current_name(), nullptr);
+    EXPECT_EQ(Context::name(keys.previous_name()), first);  // tickets sealed under it still open
+    now = 1999;
+    EXPECT_FALSE(keys.rotate_if_due(now));
+    EXPECT_EQ(Context::name(keys.previous_name()), first);
+    now = 2000;  // 2R after it was made
+    EXPECT_FALSE(keys.rotate_if_due(now));
+    EXPECT_EQ(keys.previous_name(), nullptr);
+}
+
+namespace {
+// The client's session with the last byte of its ticket (the HMAC) flipped: a forgery naming
+// the key the real ticket was sealed under.
+SSL_SESSION* with_forged_mac(SSL_SESSION* s) {
+    const unsigned char* tick = nullptr;
+    size_t len = 0;
+    SSL_SESSION_get0_ticket(s, &tick, &len);
+    EXPECT_GT(len, 48u);
+    std::string ticket(reinterpret_cast<const char*>(tick), len);
+    int der_len = i2d_SSL_SESSION(s, nullptr);
+    std::string der(static_cast<size_t>(der_len), '\0');
+    unsigned char* p = reinterpret_cast<unsigned char*>(der.data());
+    i2d_SSL_SESSION(s, &p);
+    size_t at = der.find(ticket);
+    EXPECT_NE(at, std::string::npos);
+    der[at + len - 1] ^= 1;
+    const unsigned char* q = reinterpret_cast<const unsigned char*>(der.data());
+    return d2i_SSL_SESSION(nullptr, &q, der_len);
+}
+}  // namespace
+
+// "renewed" counts tickets that resumed under the previous key, not forgeries that merely name
+// it: an attacker must not be able to inflate it with tickets whose MAC fails.
+TEST_P(EachVersion, ForgedTicketNamingThePreviousKeyIsNotCountedAsRenewed) {
+    Context c;
+    auto first = connect(c.tls->get(), GetParam());
+    c.now += kR;
+    ASSERT_TRUE(c.tls->rotate_ticket_keys_if_due());
+    ASSERT_EQ(ticket_name(first->session), c.previous());
+    SSL_SESSION* forged = with_forged_mac(first->session);
+    ASSERT_NE(forged, nullptr);
+    auto attempt = connect(c.tls->get(), GetParam(), forged);
+    SSL_SESSION_free(forged);
+    EXPECT_FALSE(attempt->reused);
+    EXPECT_EQ(c.stats().renewed, 0u);
+    auto genuine = connect(c.tls->get(), GetParam(), first->session);  // the real one still resumes
+    EXPECT_TRUE(genuine->reused);
+    EXPECT_EQ(c.stats().renewed, 1u);
+}
+
+// OpenSSL refuses a session older than its timeout (R, wall clock, whole seconds) after the
+// ticket decrypted: a ticket under the previous key whose session expired is a full handshake
+// and must not count as renewed. Waits 1-2 s of wall clock (time(NULL) is what OpenSSL reads).
+TEST(TicketKeys, ExpiredSessionUnderThePreviousKeyIsNotCountedAsRenewed) {
+    CertFiles files;
+    uint64_t now = 0;
+    TlsContext tls(1000, [&] { return now; });
+    std::string error;
+    ASSERT_TRUE(tls.load(files.cert, files.key, &error)) << error;
+    auto first = connect(tls.get(), TLS1_2_VERSION);
+    const time_t issued = time(nullptr);  // the session's time (whole seconds) is at most this
+    now += 1000;
+    ASSERT_TRUE(tls.rotate_ticket_keys_if_due());
+    ASSERT_EQ(Context::name(tls.ticket_keys().previous_name()), ticket_name(first->session));
+    while (time(nullptr) < issued + 2) usleep(50'000);  // older than R = 1 s by OpenSSL's count
+    auto late = connect(tls.get(), TLS1_2_VERSION, first->session);
+    EXPECT_FALSE(late->reused);
+    EXPECT_EQ(tls.ticket_keys().stats().renewed, 0u);
+}
+
+// docs/tls.md: a TLS 1.2 ticket renewed on resumption carries no lifetime hint (OpenSSL sends 0
+// when resuming; the session keeps the age of its full handshake); a TLS 1.3 one carries R.
+TEST_P(EachVersion, RenewedTicketLifetimeHint) {
+    Context c;
+    auto first = connect(c.tls->get(), GetParam());
+    EXPECT_EQ(SSL_SESSION_get_ticket_lifetime_hint(first->session), 3600u);
+    c.now += kR;
+    auto renewed = connect(c.tls->get(), GetParam(), first->session);
+    ASSERT_TRUE(renewed->reused);
+    EXPECT_EQ(ticket_name(renewed->session), c.current());
+    EXPECT_EQ(SSL_SESSION_get_ticket_lifetime_hint(renewed->session), GetParam() == TLS1_2_VERSION ? 0u : 3600u);
+}
+
+// A ticket is counted once per connection: a TLS 1.3 client sent a HelloRetryRequest offers it
+// again in its second ClientHello, and one ClientHello may carry many PSK identities.
+TEST(TicketKeys, RefusedTicketCountsOncePerConnectionAcrossAHelloRetryRequest) {
+    Context a, b;
+    auto from_a = connect(a.tls->get(), TLS1_3_VERSION);
+    auto at_b = connect(b.tls->get(), TLS1_3_VERSION, from_a->session, "X448:P-256");
+    EXPECT_FALSE(at_b->reused);
+    EXPECT_EQ(b.stats().refused, 1u);
 }

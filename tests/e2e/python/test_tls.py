@@ -448,6 +448,15 @@ class TicketKeyRotation(TlsCase):
             self.assertEqual(self.stats()["tls_resumed"], 0)
 
 
+class TicketRotateIsDecimal(TlsCase):
+    """A leading zero does not make the interval octal: CLI11 converts integers with
+    strtoull(base 0), so '0600' was 384 s and '09' was refused with CLI11's own message."""
+    server_options = {"--tls-ticket-rotate": "0600"}
+
+    async def test_leading_zero_is_read_as_decimal(self):
+        self.assertIn(b"session-ticket keys rotate every 600 s", self.server.log())
+
+
 @unittest.skipIf(TLS, "runs once, in the plaintext pass")
 class ReadmeTlsSection(unittest.TestCase):
     """README.md's "## TLS" commands, run as written (ports and the certificate directory
