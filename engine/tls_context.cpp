@@ -66,8 +66,6 @@ int ticket_keys_index() {
     return index;
 }
 
-// OpenSSL's ticket_key_evp_cb: once per handshake that issues a ticket (enc = 1) or is offered
-// one (enc = 0); never per record.
 // A connection's marks (SSL ex_data, non-null when set): its ticket decrypted under the
 // previous key (renewing); a ticket it offered was refused (counted once per connection).
 int renewing_index() {
@@ -79,21 +77,23 @@ int refused_index() {
     return index;
 }
 
-int ticket_key_cb(SSL* ssl, unsigned char* name, unsigned char* iv, EVP_CIPHER_CTX* cipher, EVP_MAC_CTX* mac, int enc) {
-    auto* keys = static_cast<std::shared_ptr<TicketKeys>*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ticket_keys_index()));
-    if (!keys || !*keys) return 0;  // not ours: no ticket (enc) or a full handshake
-    if (enc) return (*keys)->seal(name, iv, cipher, mac);
-    int r = (*keys)->open(name, iv, cipher, mac);
-    if (r == 0 && !SSL_get_ex_data(ssl, refused_index())) {
-        SSL_set_ex_data(ssl, refused_index(), ssl);
-        (*keys)->ticket_refused();
-    }
-    return r;
-}
-
 TicketKeys* ticket_keys_of(SSL* ssl) {
     auto* keys = static_cast<std::shared_ptr<TicketKeys>*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ticket_keys_index()));
     return keys ? keys->get() : nullptr;
+}
+
+// OpenSSL's ticket_key_evp_cb: once per ticket a handshake issues (enc = 1) or is offered
+// (enc = 0); never per record.
+int ticket_key_cb(SSL* ssl, unsigned char* name, unsigned char* iv, EVP_CIPHER_CTX* cipher, EVP_MAC_CTX* mac, int enc) {
+    TicketKeys* keys = ticket_keys_of(ssl);
+    if (!keys) return 0;  // not ours: no ticket (enc) or a full handshake
+    if (enc) return keys->seal(name, iv, cipher, mac);
+    int r = keys->open(name, iv, cipher, mac);
+    if (r == 0 && !SSL_get_ex_data(ssl, refused_index())) {
+        SSL_set_ex_data(ssl, refused_index(), ssl);
+        keys->ticket_refused();
+    }
+    return r;
 }
 
 // OpenSSL's decrypt_ticket_cb: called after the MAC check and decryption with their outcome.

@@ -7,7 +7,9 @@
 
 namespace wspush::test {
 
-inline SSL_CTX* self_signed_server_ctx() {
+// A fresh P-256 key and a self-signed certificate for it (CN=test, valid for an hour); the
+// caller frees both.
+inline X509* self_signed_cert(EVP_PKEY** key_out) {
     EVP_PKEY* key = EVP_EC_gen("P-256");
     X509* cert = X509_new();
     ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
@@ -18,6 +20,13 @@ inline SSL_CTX* self_signed_server_ctx() {
                                reinterpret_cast<const unsigned char*>("test"), -1, -1, 0);
     X509_set_issuer_name(cert, X509_get_subject_name(cert));
     X509_sign(cert, key, EVP_sha256());
+    *key_out = key;
+    return cert;
+}
+
+inline SSL_CTX* self_signed_server_ctx() {
+    EVP_PKEY* key = nullptr;
+    X509* cert = self_signed_cert(&key);
     SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
     SSL_CTX_use_certificate(ctx, cert);
     SSL_CTX_use_PrivateKey(ctx, key);

@@ -22,6 +22,7 @@
 
 #include "engine/server.h"
 #include "engine/tls_transport.h"
+#include "tests/engine/self_signed.h"
 
 using namespace wspush::engine;
 
@@ -37,16 +38,8 @@ struct CertFiles {
         dir = mkdtemp(tmpl);
         cert = dir + "/cert.pem";
         key = dir + "/key.pem";
-        EVP_PKEY* pkey = EVP_EC_gen("P-256");
-        X509* x = X509_new();
-        ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-        X509_gmtime_adj(X509_getm_notBefore(x), 0);
-        X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-        X509_set_pubkey(x, pkey);
-        X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-                                   reinterpret_cast<const unsigned char*>("test"), -1, -1, 0);
-        X509_set_issuer_name(x, X509_get_subject_name(x));
-        X509_sign(x, pkey, EVP_sha256());
+        EVP_PKEY* pkey = nullptr;
+        X509* x = wspush::test::self_signed_cert(&pkey);
         FILE* f = fopen(cert.c_str(), "w");
         PEM_write_X509(f, x);
         fclose(f);
