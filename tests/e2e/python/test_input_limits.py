@@ -6,7 +6,7 @@ import time
 import unittest
 
 from e2ecase import WspushTestCase
-from rawws import OP_TEXT, frame
+from rawws import OP_CLOSE, OP_TEXT, close_payload, frame
 
 MESSAGE_TOO_BIG, TRY_AGAIN_LATER = 1009, 1013
 
@@ -110,6 +110,22 @@ class InboundBudget(StatsCase):
         b, rest = await self.partial("b", 500_000, 450_000)
         await b.send(rest)
         self.assertEqual(len((await b.read_frame(self.PROMPT)).payload), 500_000 - 2)
+
+
+    async def test_a_client_that_closes_mid_message_gives_its_bytes_back_at_once(self):
+        # A partial message and a close frame in one read: the read that closes the connection
+        # skipped the budget check, and the spill stayed counted (and allocated) until the
+        # connection was freed, close_linger_ms later if the client withholds its FIN. Many
+        # clients doing so held 256 KiB (one read) each, whatever the budget.
+        client = await self.raw()
+        await client.upgrade()
+        await client.login("a")
+        await client.send(frame(OP_TEXT, b"a:" + b"z" * 200_000, fin=False) + frame(OP_CLOSE, close_payload(1000)))
+        _, close = await client.read_until_close(self.PROMPT)
+        self.assertEqual(close.close_code(), 1000)
+        # We send no FIN: the server lingers on the connection (conns=1) but holds nothing.
+        await self.until("a closing client still holds its partial message",
+                         lambda: self.stat("conns") == 1 and self.stat("inbound_buffered") == 0)
 
 
 if __name__ == "__main__":
