@@ -100,7 +100,7 @@ private:
 
     uint16_t check_first_bytes(uint8_t b0, uint8_t b1, const FrameLimits& limits) const;
     FeedResult fail(size_t consumed, uint16_t code);
-    bool reserve_spill(uint64_t bytes);
+    bool reserve_spill(uint64_t bytes, uint64_t ends_at = 0);
     void free_spill();
     uint16_t start_frame(const uint8_t* header, uint8_t* payload, size_t avail,
                          const FrameLimits& limits, FrameSink& sink, size_t* used);
