@@ -69,6 +69,19 @@ class LoginMessageLimit(StatsCase):
         await self.until("message_too_big not counted", lambda: self.stat("message_too_big") == 1)
 
 
+class LoginLimitBelowTheLongestLogin(StatsCase):
+    # An honest uid of 20,000 bytes (allowed by --max-uid-len) cannot fit in the default 16 KiB
+    # login limit: the server says so when it starts instead of leaving it to a 1009 to find.
+    server_options = {"--max-uid-len": 20000}
+
+    async def test_startup_warns_that_longer_logins_will_be_closed(self):
+        self.assertIn(b"--max-login-message 16384 is below the longest login (--max-uid-len 20000)",
+                      self.server.log())
+        ws = await self.connect()
+        await ws.send("u" * 16385)
+        await self.assertClosedWith(ws, MESSAGE_TOO_BIG)
+
+
 class InboundBudget(StatsCase):
     server_options = {"--max-inbound-buffered": 1 << 20, "--stats-interval": "0.1"}
 
