@@ -6,7 +6,8 @@ import time
 import unittest
 
 from e2ecase import WspushTestCase
-from rawws import OP_CLOSE, OP_TEXT, close_payload, frame
+from rawws import OP_CLOSE, OP_PING, OP_TEXT, close_payload, frame
+from test_http_strictness import api_port_of
 
 MESSAGE_TOO_BIG, TRY_AGAIN_LATER = 1009, 1013
 
@@ -146,6 +147,59 @@ class ClosingClientBudget(StatsCase):
         # We send no FIN: the server lingers on the connection (conns=1) but holds nothing.
         await self.until("a closing client still holds its partial message",
                          lambda: self.stat("conns") == 1 and self.stat("inbound_buffered") == 0)
+
+
+class PartialMessageAccounting(StatsCase):
+    """Every way a connection holding a partial message can end gives its bytes back: the
+    total returns to 0 (a drift would stay above, an underflow show as ~2^64)."""
+    server_options = {"--stats-interval": "0.1", "--api-listen": "127.0.0.1:0"}
+
+    async def holding(self, uid, tail=b""):
+        client = await self.raw()
+        await client.upgrade()
+        await client.login(uid)
+        await client.send(frame(OP_TEXT, f"{uid}:".encode() + b"q" * 100_000, fin=False) + tail)
+        await self.until(f"{uid} not held", lambda: self.stat("inbound_buffered") >= 100_000)
+        return client
+
+    async def test_a_refused_login_with_a_partial_message_behind_it_holds_nothing(self):
+        client = await self.raw()
+        await client.upgrade()
+        await client.send(frame(OP_TEXT, b"bad:uid") + frame(OP_TEXT, b"q" * 100_000, fin=False))
+        frames, close = await client.read_until_close(self.PROMPT)
+        self.assertEqual(close.close_code(), 1008)
+        self.assertNotIn(b"login success", b"".join(f.payload for f in frames))
+        await self.until("a refused client's bytes still counted",
+                         lambda: self.stat("login_failures") == 1 and self.stat("inbound_buffered") == 0)
+
+    async def test_a_protocol_error_mid_message_gives_its_bytes_back(self):
+        client = await self.holding("a")
+        await client.send(frame(3, b""))  # reserved opcode
+        _, close = await client.read_until_close(self.PROMPT)
+        self.assertEqual(close.close_code(), 1002)
+        await self.until("bytes not given back", lambda: self.stat("inbound_buffered") == 0)
+
+    async def test_a_half_close_with_a_control_frame_split_mid_message_gives_its_bytes_back(self):
+        client = await self.holding("a", tail=frame(OP_PING, b"p" * 100)[:20])
+        if not client.writer.can_write_eof():
+            self.skipTest("asyncio cannot half-close a TLS stream")
+        client.writer.write_eof()
+        await self.until("bytes not given back",
+                         lambda: self.stat("conns") == 0 and self.stat("inbound_buffered") == 0)
+
+    async def test_a_client_kicked_through_the_api_mid_message_gives_its_bytes_back(self):
+        client = await self.holding("k")
+        port = await api_port_of(self.server)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        body = b'{"code": 4000, "reason": "bye"}'
+        writer.write(b"POST /v1/users/k/disconnect HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        await writer.drain()
+        self.assertIn(b" 200 ", await asyncio.wait_for(reader.read(), self.PROMPT))
+        writer.close()
+        _, close = await client.read_until_close(self.PROMPT)
+        self.assertEqual(close.close_code(), 4000)
+        await self.until("bytes not given back", lambda: self.stat("inbound_buffered") == 0)
 
 
 if __name__ == "__main__":
