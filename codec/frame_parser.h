@@ -5,6 +5,8 @@
 // case), hands the sink a pointer into that same buffer: no copy. Only a frame split across
 // feeds, or a fragmented message, is copied into the parser's own spill buffer, allocated when
 // first needed and freed when the message completes, so an idle connection holds no buffer.
+// It grows by doubling, but never past the end of a message whose final frame has begun (its
+// length is known): a single-frame message is held in exactly its length.
 //
 // Return contract of feed(): FeedResult{consumed, close_code}
 //   close_code == kCloseNone   every byte was consumed (consumed == len)

@@ -119,8 +119,8 @@ class InboundBudget(StatsCase):
         await self.until("a not held", lambda: self.stat("inbound_buffered") >= 140_000)
         a.abort()
         await self.until("a's bytes not given back", lambda: self.stat("inbound_buffered") == 0)
-        # And the budget is whole again: a message that needs most of it goes through (its spill
-        # buffer grows by doubling: at most 1,000,000 bytes for 500 kB, under the 1 MiB).
+        # And the budget is whole again: a message that needs most of it goes through (one frame:
+        # its spill buffer is sized to the 500 kB it announced, under the 1 MiB).
         b, rest = await self.partial("b", 500_000, 450_000)
         await b.send(rest)
         self.assertEqual(len((await b.read_frame(self.PROMPT)).payload), 500_000 - 2)
