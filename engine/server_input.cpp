@@ -118,7 +118,10 @@ void Server::handle_ws_bytes(Connection& c, uint8_t* data, size_t len) {
     // more is fed to its parser, so a partial message it left goes now, not when the
     // connection is freed (close_linger_ms later for a client that withholds its FIN).
     if (c.has(kFlagCloseRequested) || c.has(kFlagReaped)) return drop_partial_message(c);
-    if (held > held_before && inbound_buffered_ > cfg_.max_inbound_buffered) {
+    // A client nobody has vouched for may take the total only to half the budget: however many
+    // connections never log in, the other half stays for clients that have.
+    const uint64_t budget = c.has(kFlagAuthenticated) ? cfg_.max_inbound_buffered : cfg_.max_inbound_buffered / 2;
+    if (held > held_before && inbound_buffered_ > budget) {
         // The read that took the total past the budget: this connection's partial message goes
         // (close() drops it) and it is told to come back.
         close(c, codec::kCloseTryAgainLater, "server busy", CloseReason::InboundBudget);

@@ -127,6 +127,30 @@ class InboundBudget(StatsCase):
 
 
 
+class LoginBudget(StatsCase):
+    # Clients that have not logged in may fill half the budget: the other half stays for those
+    # who have (without it, ~16k connections that never log in deny every big message).
+    server_options = {"--max-inbound-buffered": 65536, "--stats-interval": "0.1"}
+
+    async def unauthenticated_partial(self):
+        client = await self.raw()
+        await client.upgrade()
+        await client.send(frame(OP_TEXT, b"u" * 15_000)[:14_000])  # ~14 kB held, 15 kB at most
+        return client
+
+    async def test_clients_not_logged_in_get_half_the_budget_and_the_rest_is_kept_for_the_others(self):
+        held = [await self.unauthenticated_partial() for _ in range(2)]
+        await self.until("two partial logins not held", lambda: self.stat("inbound_buffered") >= 27_000)
+        third = await self.unauthenticated_partial()  # ~42 kB > 32 kB: refused
+        _, close = await third.read_until_close(self.PROMPT)
+        self.assertEqual(close.close_code(), TRY_AGAIN_LATER)
+        # A logged-in client still has room for a 20 kB message arriving in pieces.
+        alice, rest = await InboundBudget.partial(self, "alice", 20_000, 10_000)
+        await alice.send(rest)
+        self.assertEqual(len((await alice.read_frame(self.PROMPT)).payload), 20_000 - 6)
+        self.assertEqual(len(held), 2)
+
+
 class ClosingClientBudget(StatsCase):
     server_options = {"--max-inbound-buffered": 1 << 20, "--stats-interval": "0.1"}
     # Plaintext only: a TLS client answers the server's close_notify and the connection goes at
