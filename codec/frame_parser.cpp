@@ -80,10 +80,14 @@ void FrameParser::free_spill() {
 }
 
 // Grows spill_ to hold `bytes`. Doubling keeps a message trickling in small reads O(n); the
-// caller bounds the final size (max_message + one control frame).
-bool FrameParser::reserve_spill(uint64_t bytes) {
+// caller bounds the final size (max_message + one control frame). `ends_at` (0: unknown) is
+// where the message ends when the frame being copied is its last: no more is ever needed
+// there, so the doubling stops at it (a trickled 600 kB message holds 600 kB, not 1 MiB;
+// the server counts capacity against --max-inbound-buffered).
+bool FrameParser::reserve_spill(uint64_t bytes, uint64_t ends_at) {
     if (bytes <= spill_cap_) return true;
     uint64_t cap = spill_cap_ * 2 > bytes ? spill_cap_ * 2 : bytes < 256 ? 256 : bytes;
+    if (ends_at >= bytes && cap > ends_at) cap = ends_at;
     if (cap > kMaxSpill + 2 * kMaxControlPayload) cap = bytes;
     void* p = realloc(spill_, cap);
     if (!p) return false;
@@ -176,7 +180,8 @@ uint16_t FrameParser::take_payload(uint8_t* data, size_t avail, FrameSink& sink,
         if (control) {
             dst = spill_ + spill_len_ + (control_len_ - remaining);
         } else {
-            if (!reserve_spill(uint64_t(spill_len_) + n)) return kCloseInternalError;
+            const uint64_t ends_at = (frame_bits_ & kFin) ? uint64_t(spill_len_) + remaining : 0;
+            if (!reserve_spill(uint64_t(spill_len_) + n, ends_at)) return kCloseInternalError;
             dst = spill_ + spill_len_;
         }
         memcpy(dst, data, n);

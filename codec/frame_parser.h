@@ -5,6 +5,8 @@
 // case), hands the sink a pointer into that same buffer: no copy. Only a frame split across
 // feeds, or a fragmented message, is copied into the parser's own spill buffer, allocated when
 // first needed and freed when the message completes, so an idle connection holds no buffer.
+// It grows by doubling, but never past the end of a message whose final frame has begun (its
+// length is known): a single-frame message is held in exactly its length.
 //
 // Return contract of feed(): FeedResult{consumed, close_code}
 //   close_code == kCloseNone   every byte was consumed (consumed == len)
@@ -100,7 +102,7 @@ private:
 
     uint16_t check_first_bytes(uint8_t b0, uint8_t b1, const FrameLimits& limits) const;
     FeedResult fail(size_t consumed, uint16_t code);
-    bool reserve_spill(uint64_t bytes);
+    bool reserve_spill(uint64_t bytes, uint64_t ends_at = 0);
     void free_spill();
     uint16_t start_frame(const uint8_t* header, uint8_t* payload, size_t avail,
                          const FrameLimits& limits, FrameSink& sink, size_t* used);

@@ -407,6 +407,9 @@ void Server::close(Connection& c, uint16_t code, std::string_view reason, CloseR
     if (c.has(kFlagCloseRequested) || c.has(kFlagReaped)) return;
     c.set(kFlagCloseRequested);
     release_live(c);
+    // Nothing more is fed to a closing connection's parser: its partial message is dead weight.
+    // Not while its own feed() runs (the parser is using the spill): handle_ws_bytes drops it after.
+    if (c.has(kFlagWebSocket) && feeding_ != &c) drop_partial_message(c);
     ++stats_.closes[static_cast<size_t>(why)];
     LOG_DEBUG("close conn %u: %s (%u %.*s)", c.id.slot, close_reason_name(why), code,
               static_cast<int>(reason.size()), reason.data());

@@ -55,7 +55,8 @@ struct ServerConfig {
     uint64_t max_login_message = 16 << 10;
     // Bytes of partial client messages held across all connections: the connection whose read
     // would pass it is closed with 1013 (try again later). max_message bounds one client; this
-    // bounds them together (20k clients x 1 MiB would otherwise be 20 GiB).
+    // bounds them together (20k clients x 1 MiB would otherwise be 20 GiB). A read by a client
+    // not logged in is refused past half of it: the other half stays for logged-in clients.
     uint64_t max_inbound_buffered = 256 << 20;
     // Bytes a connection may owe once the kernel has taken what its socket buffer holds: a
     // frame that would pass it is first offered to the socket, and only what is left counts
@@ -237,7 +238,8 @@ private:
     ssize_t write_out(Connection& c, const struct iovec* iov, int n);
     void handle_bytes(Connection& c, uint8_t* data, size_t len);
     void handle_ws_bytes(Connection& c, uint8_t* data, size_t len);
-    uint64_t message_limit(const Connection& c) const;  // max_login_message until authenticate()
+    uint64_t message_limit(const Connection& c) const;
+    void drop_partial_message(Connection& c);  // frees its parser's spill, off inbound_buffered_  // max_login_message until authenticate()
     void handle_http_bytes(Connection& c, uint8_t* data, size_t len);
     size_t process_http(Connection& c, uint8_t* buf, size_t len, HttpProgress& progress);
     bool upgrade(Connection& c, const codec::Upgrade& up);

@@ -114,13 +114,23 @@ void Server::handle_ws_bytes(Connection& c, uint8_t* data, size_t len) {
             close(c, r.close_code, "protocol error", CloseReason::ProtocolError);
             break;
     }
-    if (held > held_before && inbound_buffered_ > cfg_.max_inbound_buffered && !c.has(kFlagCloseRequested)) {
+    // Closed during the feed (its close frame, a refused login, a send that failed): nothing
+    // more is fed to its parser, so a partial message it left goes now, not when the
+    // connection is freed (close_linger_ms later for a client that withholds its FIN).
+    if (c.has(kFlagCloseRequested) || c.has(kFlagReaped)) return drop_partial_message(c);
+    // A client nobody has vouched for may take the total only to half the budget: however many
+    // connections never log in, the other half stays for clients that have.
+    const uint64_t budget = c.has(kFlagAuthenticated) ? cfg_.max_inbound_buffered : cfg_.max_inbound_buffered / 2;
+    if (held > held_before && inbound_buffered_ > budget) {
         // The read that took the total past the budget: this connection's partial message goes
-        // (nothing more is fed to its parser once it is closing) and it is told to come back.
-        inbound_buffered_ -= held;
-        c.parser.reset();
+        // (close() drops it) and it is told to come back.
         close(c, codec::kCloseTryAgainLater, "server busy", CloseReason::InboundBudget);
     }
+}
+
+void Server::drop_partial_message(Connection& c) {
+    inbound_buffered_ -= c.parser.buffered_bytes();
+    c.parser.reset();
 }
 
 void Server::on_control_frame(Connection& c, codec::Opcode op, uint8_t* data, size_t len) {

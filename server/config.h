@@ -39,7 +39,8 @@ struct Config {
     uint64_t max_login_message = 16 << 10;
     // 256 MiB of partial client messages held at once, all clients together (1013 "try again
     // later" to the client whose read passes it): max_message bounds one client, this their
-    // sum, which would otherwise be 19 GiB for 19k clients each trickling in 1 MiB.
+    // sum, which would otherwise be 19 GiB for 19k clients each trickling in 1 MiB. Clients not
+    // logged in may fill only half of it (1013 to them beyond), so they cannot starve the others.
     uint64_t max_inbound_buffered = 256 << 20;
     // 4 MiB a client may owe beyond what its socket buffer took (1008 beyond): bounds the
     // memory one slow reader pins, while a burst to a reader that keeps up is written first.

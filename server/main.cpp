@@ -169,6 +169,14 @@ int main(int argc, char** argv) {
     if (cfg.auth == "none" && !engine::is_loopback(ws_addr))
         LOG_WARN("--auth none on %s: anyone who can reach this port can log in as any uid and read its messages; "
                  "use --auth jwt (README \"Security\")", cfg.host.c_str());
+    // A login a client may honestly send that the login limit refuses: say so now, not by 1009s.
+    const bool jwt = cfg.auth == "jwt";
+    const uint64_t longest_login = jwt ? auth::kMaxTokenBytes : cfg.max_uid_len;
+    if (std::min(cfg.max_login_message, cfg.max_message) < longest_login)
+        LOG_WARN("--max-login-message %llu is below the longest login (%s %llu): a longer login message is closed "
+                 "1009 'login message too big'",
+                 (unsigned long long)std::min(cfg.max_login_message, cfg.max_message),
+                 jwt ? "a token of" : "--max-uid-len", (unsigned long long)longest_login);
     std::string api_host;
     uint16_t api_port = 0;
     bool api_on = api_wanted;

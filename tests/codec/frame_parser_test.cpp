@@ -132,6 +132,24 @@ TEST(FrameParser, SpillIsFreedWhenFragmentedMessageCompletes) {
     EXPECT_EQ(sink.events[0].data, "abcdef");
 }
 
+// A final frame's length says where the message ends: trickled in, it is held in exactly that
+// many bytes, not in a buffer doubled past it (the server counts capacity against a budget).
+TEST(FrameParser, TrickledFinalFrameIsHeldInItsOwnLengthNotADoubledBuffer) {
+    const std::string body(100'000, 'x');
+    std::vector<uint8_t> wire = client_frame(Opcode::Binary, body, true);
+    FrameParser p;
+    RecordingSink sink;
+    size_t most = 0;
+    for (size_t at = 0; at < wire.size(); at += 1000) {
+        size_t n = std::min<size_t>(1000, wire.size() - at);
+        EXPECT_EQ(p.feed(wire.data() + at, n, {}, sink).close_code, 0);
+        most = std::max(most, p.buffered_bytes());
+    }
+    EXPECT_EQ(most, body.size());
+    ASSERT_EQ(sink.events.size(), 1u);
+    EXPECT_EQ(sink.events[0].data, body);
+}
+
 TEST(FrameParser, EmptyTextMessageIsDelivered) {
     auto r = parse_all(client_frame(Opcode::Text, ""));
     EXPECT_EQ(r.code, 0);
