@@ -238,8 +238,8 @@ private:
     ssize_t write_out(Connection& c, const struct iovec* iov, int n);
     void handle_bytes(Connection& c, uint8_t* data, size_t len);
     void handle_ws_bytes(Connection& c, uint8_t* data, size_t len);
-    uint64_t message_limit(const Connection& c) const;
-    void drop_partial_message(Connection& c);  // frees its parser's spill, off inbound_buffered_  // max_login_message until authenticate()
+    uint64_t message_limit(const Connection& c) const;  // max_login_message until authenticate()
+    void drop_partial_message(Connection& c);           // frees its parser's spill, off inbound_buffered_
     void handle_http_bytes(Connection& c, uint8_t* data, size_t len);
     size_t process_http(Connection& c, uint8_t* buf, size_t len, HttpProgress& progress);
     bool upgrade(Connection& c, const codec::Upgrade& up);
