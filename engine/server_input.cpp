@@ -107,7 +107,10 @@ void Server::handle_ws_bytes(Connection& c, uint8_t* data, size_t len) {
             close(c, r.close_code, "invalid UTF-8", CloseReason::InvalidPayload);
             break;
         case codec::kCloseMessageTooBig:
-            close(c, r.close_code, c.has(kFlagAuthenticated) ? "message too big" : "login message too big",
+            // Named for the limit that refused it: --max-message may be the smaller one.
+            close(c, r.close_code,
+                  !c.has(kFlagAuthenticated) && cfg_.max_login_message < cfg_.max_message ? "login message too big"
+                                                                                         : "message too big",
                   CloseReason::MessageTooBig);
             break;
         default:

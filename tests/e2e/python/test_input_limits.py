@@ -70,6 +70,18 @@ class LoginMessageLimit(StatsCase):
         await self.until("message_too_big not counted", lambda: self.stat("message_too_big") == 1)
 
 
+class MaxMessageBelowTheLoginLimit(StatsCase):
+    """--max-message smaller than --max-login-message: it is what refuses a long first message,
+    and the close reason says so."""
+    server_options = {"--max-message": 1000, "--max-login-message": 16384}
+
+    async def test_first_message_over_max_message_is_refused_as_message_too_big(self):
+        ws = await self.connect()
+        await ws.send("u" * 1001)
+        await self.assertClosedWith(ws, MESSAGE_TOO_BIG)
+        self.assertEqual(ws.close_reason, "message too big")
+
+
 class LoginLimitBelowTheLongestLogin(StatsCase):
     # An honest uid of 20,000 bytes (allowed by --max-uid-len) cannot fit in the default 16 KiB
     # login limit: the server says so when it starts instead of leaving it to a 1009 to find.
