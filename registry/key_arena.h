@@ -100,6 +100,13 @@ public:
     // stale or forged ref may then be read, never written, before it is checked further).
     bool holds(uint32_t ref) const { return ref != 0 && uint64_t(ref) + 2 <= next_; }
 
+    // The key's length, from the record's head.
+    uint16_t length(uint32_t ref) const {
+        uint16_t len;
+        std::memcpy(&len, at(ref) + sizeof(ConnId), sizeof len);
+        return len;
+    }
+
     std::string_view view(uint32_t ref) const {
         const unsigned char* p = at(ref);
         return {reinterpret_cast<const char*>(p + kHead), length(ref)};
@@ -145,12 +152,6 @@ private:
         } else if (n != 0) {
             std::memcpy(to, from, n);
         }
-    }
-
-    uint16_t length(uint32_t ref) const {
-        uint16_t len;
-        std::memcpy(&len, at(ref) + sizeof(ConnId), sizeof len);
-        return len;
     }
 
     // A gap the bump pointer skips becomes a free record of its size (a 1-unit gap holds no

@@ -489,7 +489,7 @@ UidTable::RemoveResult UidTable::remove(const UidRef& r, ConnId c) {
     ConnId& held = m.arena.conn(s->rec);
     if (held.gen == 0) return m.remove_from_existing(held, c);
     // The length is checked, not only the connection: erase_slot frees the record by r.len.
-    if (held != c || uid_lookup::record_len(m.arena.at(s->rec)) != r.len) return RemoveResult::NotFound;
+    if (held != c || m.arena.length(s->rec) != r.len) return RemoveResult::NotFound;
     m.erase_slot(s, r.len);
     return RemoveResult::UidGone;
 }
