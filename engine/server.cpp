@@ -460,7 +460,7 @@ void Server::reap_pending() {
         }
         timers_.unlink(*c);
         if (is_tls(*c)) tls_->release(c->id.slot);
-        if (c->has(kFlagWebSocket)) inbound_buffered_ -= c->parser.buffered_bytes();
+        if (c->has(kFlagWebSocket)) drop_partial_message(*c);
         ::close(c->fd);  // also removes it from the epoll set
         slots_.erase(c->id);
     }

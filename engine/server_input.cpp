@@ -107,10 +107,9 @@ void Server::handle_ws_bytes(Connection& c, uint8_t* data, size_t len) {
             close(c, r.close_code, "invalid UTF-8", CloseReason::InvalidPayload);
             break;
         case codec::kCloseMessageTooBig:
-            // Named for the limit that refused it: --max-message may be the smaller one.
-            close(c, r.close_code,
-                  !c.has(kFlagAuthenticated) && cfg_.max_login_message < cfg_.max_message ? "login message too big"
-                                                                                         : "message too big",
+            // Named for the limit that refused it (message_limit(), or lifted by a login in this
+            // read): --max-message may be the smaller one.
+            close(c, r.close_code, limits.max_message < cfg_.max_message ? "login message too big" : "message too big",
                   CloseReason::MessageTooBig);
             break;
         default:
