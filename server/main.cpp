@@ -172,11 +172,11 @@ int main(int argc, char** argv) {
     // A login a client may honestly send that the login limit refuses: say so now, not by 1009s.
     const bool jwt = cfg.auth == "jwt";
     const uint64_t longest_login = jwt ? auth::kMaxTokenBytes : cfg.max_uid_len;
-    if (std::min(cfg.max_login_message, cfg.max_message) < longest_login)
+    const uint64_t login_limit = std::min(cfg.max_login_message, cfg.max_message);
+    if (login_limit < longest_login)
         LOG_WARN("--max-login-message %llu is below the longest login (%s %llu): a longer login message is closed "
                  "1009 'login message too big'",
-                 (unsigned long long)std::min(cfg.max_login_message, cfg.max_message),
-                 jwt ? "a token of" : "--max-uid-len", (unsigned long long)longest_login);
+                 (unsigned long long)login_limit, jwt ? "a token of" : "--max-uid-len", (unsigned long long)longest_login);
     std::string api_host;
     uint16_t api_port = 0;
     bool api_on = api_wanted;
